@@ -1,0 +1,56 @@
+# rtinfer: the same targets locally and in CI.
+PYTHON ?= python3
+VENV ?= .venv
+RTINFER_CACHE ?= $(HOME)/.cache/rtinfer
+export PIP_CACHE_DIR ?= $(RTINFER_CACHE)/pip
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv test test-unit lint fmt stack-up stack-down stack-status lock demo load clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+## test: the whole suite against real servers (native stack unless env vars or Docker say otherwise)
+test: venv
+	VENV=$(VENV) bash scripts/run-tests.sh $(PYTEST_ARGS)
+
+## test-unit: the fast unit tests only, no servers
+test-unit: venv
+	$(BIN)/pytest -m unit $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+stack-up: venv
+	$(BIN)/rtinfer stack up
+
+stack-down: venv
+	$(BIN)/rtinfer stack down
+
+stack-status: venv
+	$(BIN)/rtinfer stack status
+
+## lock: re-resolve the dependency pins from pyproject.toml
+lock:
+	rm -rf $(RTINFER_CACHE)/lock-venv
+	$(PYTHON) -m venv $(RTINFER_CACHE)/lock-venv
+	$(RTINFER_CACHE)/lock-venv/bin/pip install -q --upgrade pip
+	$(RTINFER_CACHE)/lock-venv/bin/pip install -q '.[dev]'
+	{ echo "# Pinned versions known to resolve together (pip install -c constraints.txt -e '.[dev]')."; \
+	  echo "# Regenerate: make lock"; \
+	  $(RTINFER_CACHE)/lock-venv/bin/pip freeze | grep -v -e '^-e' -e '^rtinfer' | sort -f; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
