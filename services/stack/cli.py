@@ -25,11 +25,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         ("up", "build or fetch what is missing, start what is not running, wait until healthy"),
         ("down", "stop the servers this stack started (pid files only)"),
         ("status", "show each server, its port, pid and health"),
-        ("env", "print the env settings services and tests read (eval \"$(rtinfer stack env)\")"),
+        ("env", 'print the env settings services and tests read (eval "$(rtinfer stack env)")'),
     ]:
         action = actions.add_parser(name, help=help_text, description=help_text)
         action.add_argument(
-            "--only", action="append", choices=["kafka", "redis", "weaviate"],
+            "--only",
+            action="append",
+            choices=["kafka", "redis", "weaviate"],
             help="restrict to this server (repeatable)",
         )
         action.set_defaults(handler=_run)

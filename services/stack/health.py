@@ -38,7 +38,7 @@ def redis_healthy(host: str, port: int, timeout_s: float = 2.0) -> bool:
 def weaviate_healthy(host: str, port: int, timeout_s: float = 2.0) -> bool:
     url = f"http://{host}:{port}/v1/.well-known/ready"
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as reply:  # noqa: S310 - loopback URL
+        with urllib.request.urlopen(url, timeout=timeout_s) as reply:
             return bool(reply.status == 200)
     except (urllib.error.URLError, OSError):
         return False

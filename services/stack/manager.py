@@ -10,10 +10,11 @@ from services.stack.process import (
     StackError,
     log_tail,
     port_bindable,
+    process_alive,
     spawn,
     stop_pid,
 )
-from services.stack.servers import Server, all_servers
+from services.stack.servers import Server, all_servers, weaviate_binary
 from services.stack.settings import StackSettings
 
 
@@ -34,9 +35,14 @@ class ServiceStatus:
 class Stack:
     """The native stack described by one settings object."""
 
-    def __init__(self, settings: StackSettings, only: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: StackSettings,
+        only: list[str] | None = None,
+        servers: list[Server] | None = None,
+    ) -> None:
         self.settings = settings
-        servers = all_servers(settings)
+        servers = servers if servers is not None else all_servers(settings)
         if only:
             unknown = set(only) - {server.name for server in servers}
             if unknown:
@@ -47,8 +53,7 @@ class Stack:
         self.log_dir = settings.stack_dir / "logs"
 
     def _pidfile(self, server: Server) -> PidFile:
-        # The marker is recomputed from a dry description so status needs no build.
-        return PidFile(self.run_dir, server.name, _marker(self.settings, server.name))
+        return PidFile(self.run_dir, server.name, server.markers or _marker(self.settings, server.name))
 
     def up(self) -> list[str]:
         """Start every server not yet running; return the names started.
@@ -57,12 +62,16 @@ class Stack:
         """
         started: list[tuple[Server, int]] = []
         try:
+            # Check and prepare everything first, so a missing tool or a taken port
+            # stops us before any process is started.
+            pending = []
             for server in self.servers:
                 if self._pidfile(server).live_pid() is not None:
                     print(f"{server.name}: already running", flush=True)
                     continue
                 self._check_ports(server)
-                launch = server.prepare()
+                pending.append((server, server.prepare()))
+            for server, launch in pending:
                 log_path = self.log_dir / f"{server.name}.log"
                 pid = spawn(launch, log_path)
                 self._pidfile(server).write(pid)
@@ -89,12 +98,12 @@ class Stack:
 
     def _wait_healthy(self, server: Server, pid: int) -> None:
         deadline = time.monotonic() + self.settings.start_timeout_s
-        pidfile = self._pidfile(server)
         while time.monotonic() < deadline:
             if server.healthy():
                 print(f"{server.name}: healthy on port {server.main_port}", flush=True)
                 return
-            if pidfile.live_pid() is None:
+            # Not the pid-file check: a just-exec'd process briefly shows an empty cmdline.
+            if not process_alive(pid):
                 raise StackError(
                     f"{server.name} exited during start-up; last log lines:\n"
                     + log_tail(self.log_dir / f"{server.name}.log")
@@ -130,11 +139,11 @@ class Stack:
         self.settings.env_file.write_text("\n".join(lines) + "\n")
 
 
-def _marker(settings: StackSettings, name: str) -> str:
-    from services.stack.servers import weaviate_binary
-
+def _marker(settings: StackSettings, name: str) -> tuple[str, ...]:
+    """Command-line substrings that identify a process this stack started."""
     if name == "kafka":
-        return str(settings.stack_dir / "kafka" / "server.properties")
+        return (str(settings.stack_dir / "kafka" / "server.properties"),)
     if name == "redis":
-        return f"{settings.host}:{settings.redis_port}"
-    return str(weaviate_binary(settings))
+        # Redis rewrites its title to "redis-server HOST:PORT" once it runs.
+        return (f"{settings.host}:{settings.redis_port}", f"--port {settings.redis_port} ")
+    return (str(weaviate_binary(settings)),)

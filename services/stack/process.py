@@ -28,7 +28,6 @@ class Launch:
     argv: list[str]
     env: dict[str, str]
     cwd: Path
-    marker: str  # a substring of the command line that identifies our process
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -58,9 +57,9 @@ def read_cmdline(pid: int) -> str:
 class PidFile:
     """The pid file of one service in the stack folder."""
 
-    def __init__(self, run_dir: Path, name: str, marker: str) -> None:
+    def __init__(self, run_dir: Path, name: str, markers: tuple[str, ...]) -> None:
         self.path = run_dir / f"{name}.pid"
-        self.marker = marker
+        self.markers = markers
 
     def live_pid(self) -> int | None:
         """The recorded pid if that process still runs and is ours, else None."""
@@ -69,7 +68,7 @@ class PidFile:
         except (OSError, ValueError):
             return None
         cmdline = read_cmdline(pid)
-        if not cmdline or self.marker not in cmdline:
+        if not cmdline or not any(marker in cmdline for marker in self.markers):
             return None
         if _is_zombie(pid):
             return None
@@ -82,6 +81,12 @@ class PidFile:
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+
+
+def process_alive(pid: int) -> bool:
+    """True while the process exists and has not exited (zombies count as exited)."""
+    _reap(pid)
+    return Path(f"/proc/{pid}").exists() and not _is_zombie(pid)
 
 
 def _is_zombie(pid: int) -> bool:

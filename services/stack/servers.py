@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -42,6 +43,7 @@ class Server:
     ports: tuple[int, ...]
     prepare: Callable[[], Launch]  # obtains the binary, writes config, returns how to start
     healthy: Callable[[], bool]
+    markers: tuple[str, ...] = ()  # command-line substrings identifying our process
 
     @property
     def main_port(self) -> int:
@@ -75,10 +77,15 @@ def kafka_server(settings: StackSettings) -> Server:
             print(f"resolving Kafka {settings.kafka_version} jars with mvn into {libs} ...", flush=True)
             _run(
                 [
-                    mvn, "-q", "-B", "-f", str(KAFKA_POM),
+                    mvn,
+                    "-q",
+                    "-B",
+                    "-f",
+                    str(KAFKA_POM),
                     f"-Dkafka.version={settings.kafka_version}",
                     f"-Dmaven.repo.local={settings.cache_dir / 'm2'}",
-                    "dependency:copy-dependencies", f"-DoutputDirectory={libs}",
+                    "dependency:copy-dependencies",
+                    f"-DoutputDirectory={libs}",
                     "-DincludeScope=runtime",
                 ],
                 "mvn dependency:copy-dependencies for Kafka",
@@ -91,16 +98,31 @@ def kafka_server(settings: StackSettings) -> Server:
         classpath = f"{libs}/*"
         if not (data / "meta.properties").exists():
             _run(
-                [java, "-cp", classpath, "kafka.tools.StorageTool", "format",
-                 "-t", KAFKA_CLUSTER_ID, "-c", str(props)],
+                [
+                    java,
+                    "-cp",
+                    classpath,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    KAFKA_CLUSTER_ID,
+                    "-c",
+                    str(props),
+                ],
                 "formatting Kafka storage",
             )
         argv = [
-            java, f"-Xmx{settings.kafka_heap}", "-Xms256m", "-XX:+UseG1GC",
+            java,
+            f"-Xmx{settings.kafka_heap}",
+            "-Xms256m",
+            "-XX:+UseG1GC",
             f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}",
-            "-cp", classpath, "kafka.Kafka", str(props),
+            "-cp",
+            classpath,
+            "kafka.Kafka",
+            str(props),
         ]
-        return Launch("kafka", argv, {}, home, marker=str(props))
+        return Launch("kafka", argv, {}, home)
 
     return Server(
         "kafka",
@@ -112,28 +134,30 @@ def kafka_server(settings: StackSettings) -> Server:
 
 def _kafka_properties(settings: StackSettings, data: Path) -> str:
     host, port, ctl = settings.host, settings.kafka_port, settings.kafka_controller_port
-    return "\n".join([
-        "process.roles=broker,controller",
-        "node.id=1",
-        f"controller.quorum.voters=1@{host}:{ctl}",
-        f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{ctl}",
-        f"advertised.listeners=PLAINTEXT://{host}:{port}",
-        "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "inter.broker.listener.name=PLAINTEXT",
-        f"log.dirs={data}",
-        "num.partitions=3",
-        "auto.create.topics.enable=true",
-        "offsets.topic.replication.factor=1",
-        "offsets.topic.num.partitions=10",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
-        "group.initial.rebalance.delay.ms=0",
-        "log.retention.hours=24",
-        "",
-    ])
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@{host}:{ctl}",
+            f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{ctl}",
+            f"advertised.listeners=PLAINTEXT://{host}:{port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            f"log.dirs={data}",
+            "num.partitions=3",
+            "auto.create.topics.enable=true",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=10",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "log.retention.hours=24",
+            "",
+        ]
+    )
 
 
 def redis_server(settings: StackSettings) -> Server:
@@ -143,11 +167,25 @@ def redis_server(settings: StackSettings) -> Server:
         binary = require_tool("redis-server", "install it (Debian: apt-get install redis-server)")
         home.mkdir(parents=True, exist_ok=True)
         argv = [
-            binary, "--bind", settings.host, "--port", str(settings.redis_port),
-            "--save", "", "--appendonly", "no", "--daemonize", "no",
-            "--dir", str(home), "--protected-mode", "yes",
+            binary,
+            "--bind",
+            settings.host,
+            "--port",
+            str(settings.redis_port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--dir",
+            str(home),
+            "--protected-mode",
+            "yes",
+            "--loglevel",
+            "notice",
         ]
-        return Launch("redis", argv, {}, home, marker=f"{settings.host}:{settings.redis_port}")
+        return Launch("redis", argv, {}, home)
 
     return Server(
         "redis",
@@ -168,12 +206,19 @@ def weaviate_server(settings: StackSettings) -> Server:
         binary = weaviate_binary(settings)
         if not binary.exists():
             go = require_tool("go", "install Go 1.24+ (Debian: apt-get install golang, or go.dev)")
-            print(f"building weaviate-server {settings.weaviate_version} with go install "
-                  f"(first run only, several minutes) ...", flush=True)
+            print(
+                f"building weaviate-server {settings.weaviate_version} with go install "
+                f"(first run only, several minutes) ...",
+                flush=True,
+            )
             _run(
-                [go, "install", f"github.com/weaviate/weaviate/cmd/weaviate-server@{settings.weaviate_version}"],
+                [
+                    go,
+                    "install",
+                    f"github.com/weaviate/weaviate/cmd/weaviate-server@{settings.weaviate_version}",
+                ],
                 "go install weaviate-server",
-                env={**_go_env(), "GOBIN": str(binary.parent), "CGO_ENABLED": "0"},
+                env={**os.environ, "GOBIN": str(binary.parent), "CGO_ENABLED": "0"},
             )
         home.mkdir(parents=True, exist_ok=True)
         env = {
@@ -195,26 +240,29 @@ def weaviate_server(settings: StackSettings) -> Server:
             "LOG_LEVEL": "warning",
         }
         argv = [
-            str(binary), "--host", settings.host, "--port", str(settings.weaviate_port),
-            "--scheme", "http",
+            str(binary),
+            "--host",
+            settings.host,
+            "--port",
+            str(settings.weaviate_port),
+            "--scheme",
+            "http",
         ]
-        return Launch("weaviate", argv, env, home, marker=str(binary))
+        return Launch("weaviate", argv, env, home)
 
     return Server(
         "weaviate",
         (
-            settings.weaviate_port, settings.weaviate_grpc_port, settings.weaviate_gossip_port,
-            settings.weaviate_data_port, settings.weaviate_raft_port, settings.weaviate_raft_rpc_port,
+            settings.weaviate_port,
+            settings.weaviate_grpc_port,
+            settings.weaviate_gossip_port,
+            settings.weaviate_data_port,
+            settings.weaviate_raft_port,
+            settings.weaviate_raft_rpc_port,
         ),
         prepare,
         lambda: health.weaviate_healthy(settings.host, settings.weaviate_port),
     )
-
-
-def _go_env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
 
 
 def all_servers(settings: StackSettings) -> list[Server]:

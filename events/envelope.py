@@ -1,0 +1,117 @@
+"""The CloudEvents 1.0 envelope around a typed payload."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from events.contract import Contract
+from events.reasons import ReasonCode
+from events.types import EVENT_TYPES
+
+SPECVERSION = "1.0"
+JSON_CONTENT_TYPE = "application/json"
+
+# Context attributes with a field of their own on `Event` (everything else is an extension).
+NAMED_ATTRIBUTES = frozenset(
+    {
+        "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "dataschema",
+        "partitionkey", "traceparent", "tracestate", "causationid",
+    }
+)  # fmt: skip
+RESERVED_NAMES = NAMED_ATTRIBUTES | {"data", "data_base64"}
+EXTENSION_NAME = re.compile(r"[a-z0-9]+")
+
+P = TypeVar("P", bound=Contract)
+
+
+class EventError(ValueError):
+    """An envelope that breaks the contract; `attribute` names the context attribute at fault."""
+
+    def __init__(self, reason: ReasonCode, message: str, attribute: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.attribute = attribute
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event(Generic[P]):
+    """A CloudEvent whose `data` is a registered payload model; invalid ones cannot be built.
+
+    `extensions` holds extension attributes other than the four named ones, as strings.
+    """
+
+    id: str
+    source: str
+    type: str
+    time: datetime
+    data: P
+    subject: str | None = None
+    dataschema: str | None = None
+    datacontenttype: str = JSON_CONTENT_TYPE
+    specversion: str = SPECVERSION
+    partitionkey: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
+    causationid: str | None = None
+    extensions: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_envelope(self)
+
+
+def _non_empty(event: Event[Contract], name: str) -> None:
+    value = getattr(event, name)
+    if not isinstance(value, str) or not value:
+        raise EventError(ReasonCode.BAD_ATTRIBUTE, f"{name} must be a non-empty string", name)
+
+
+def check_envelope(event: Event[Contract]) -> None:
+    """Raise EventError unless `event` keeps the CloudEvents and rtinfer contract."""
+    if event.specversion != SPECVERSION:
+        raise EventError(
+            ReasonCode.BAD_SPECVERSION, f"specversion {event.specversion!r} is not {SPECVERSION}", "specversion"
+        )
+    for name in ("id", "source", "type"):
+        _non_empty(event, name)
+    event_type = EVENT_TYPES.get(event.type)
+    if event_type is None:
+        raise EventError(ReasonCode.UNKNOWN_TYPE, f"unknown event type {event.type!r}", "type")
+    if type(event.data) is not event_type.payload:
+        raise EventError(
+            ReasonCode.INVALID_PAYLOAD, f"data of {event.type} must be a {event_type.payload.__name__}", "data"
+        )
+    if not isinstance(event.time, datetime) or event.time.utcoffset() is None:
+        raise EventError(ReasonCode.BAD_ATTRIBUTE, "time must be a timezone-aware datetime", "time")
+    if event.datacontenttype != JSON_CONTENT_TYPE:
+        raise EventError(
+            ReasonCode.BAD_CONTENT_TYPE,
+            f"datacontenttype {event.datacontenttype!r} is not {JSON_CONTENT_TYPE}",
+            "datacontenttype",
+        )
+    if event.dataschema is not None and event.dataschema != event_type.dataschema:
+        raise EventError(
+            ReasonCode.BAD_ATTRIBUTE, f"dataschema of {event.type} is {event_type.dataschema}", "dataschema"
+        )
+    for name in ("subject", "partitionkey", "traceparent", "tracestate", "causationid"):
+        if getattr(event, name) is not None:
+            _non_empty(event, name)
+    if event_type.subject_field is not None and event.subject is not None:
+        expected = getattr(event.data, event_type.subject_field)
+        if event.subject != expected:
+            raise EventError(
+                ReasonCode.HEADER_BODY_CONFLICT,
+                f"subject {event.subject!r} differs from data.{event_type.subject_field} {expected!r}",
+                "subject",
+            )
+    for name, value in event.extensions.items():
+        if name in RESERVED_NAMES or not EXTENSION_NAME.fullmatch(name):
+            raise EventError(
+                ReasonCode.BAD_ATTRIBUTE, f"extension name {name!r} is reserved or not [a-z0-9]+", name
+            )
+        if not isinstance(value, str):
+            raise EventError(ReasonCode.BAD_ATTRIBUTE, f"extension {name} must be a string", name)

@@ -1,0 +1,37 @@
+"""Deterministic event ids: replaying an input yields the same output ids (idempotent sinks)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from events.deadletter_payload import HttpOrigin, KafkaOrigin
+
+# Fixed forever: changing it changes every derived id.
+NAMESPACE = uuid.UUID("6f1c1d2e-5b0a-5c8e-9a43-2f7d0e3b8a51")
+
+
+def _derive(*parts: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, "\n".join(parts)))
+
+
+def prediction_id(input_source: str, input_id: str, model_version: str) -> str:
+    """Id of the prediction a model version makes for one input event."""
+    return _derive(input_source, input_id, model_version)
+
+
+def explanation_id(prediction_id: str) -> str:
+    """Id of the explanation of one prediction."""
+    return _derive("explanation", prediction_id)
+
+
+def deadletter_id(origin: KafkaOrigin | HttpOrigin, stage: str, original: bytes) -> str:
+    """Id of the dead letter for one original record failing at one stage.
+
+    Kafka records are identified by topic, partition and offset; HTTP requests, which
+    have no position, by path and a digest of the original bytes.
+    """
+    if isinstance(origin, KafkaOrigin):
+        return _derive("deadletter", "kafka", origin.topic, str(origin.partition), str(origin.offset), stage)
+    digest = hashlib.sha256(original).hexdigest()
+    return _derive("deadletter", "http", origin.path or "", stage, digest)

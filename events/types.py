@@ -1,0 +1,56 @@
+"""The registry of event types: name, payload model and schema URI of each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from events.contract import Contract
+from events.deadletter_payload import DeadLetter
+from events.payment import Payment
+from events.scoring import Explanation, Prediction
+
+PAYMENT_AUTHORIZED = "dev.rtinfer.payment.authorized.v1"
+PREDICTION = "dev.rtinfer.prediction.v1"
+EXPLANATION = "dev.rtinfer.explanation.v1"
+DEADLETTER = "dev.rtinfer.deadletter.v1"
+
+# An identifier (the JSON Schema `$id`), never fetched at run time.
+SCHEMA_BASE_URI = "https://rtinfer.dev/schemas/"
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One CloudEvents `type`: its payload contract and where its schema is named.
+
+    `subject_field` names the payload field the CloudEvents `subject` must equal, if any.
+    """
+
+    name: str
+    payload: type[Contract]
+    description: str
+    subject_field: str | None = None
+
+    @property
+    def dataschema(self) -> str:
+        return f"{SCHEMA_BASE_URI}{self.name}.json"
+
+
+EVENT_TYPES: dict[str, EventType] = {
+    event_type.name: event_type
+    for event_type in (
+        EventType(PAYMENT_AUTHORIZED, Payment, "a card payment was authorized; input", "card_id"),
+        EventType(PREDICTION, Prediction, "a model scored an input event"),
+        EventType(EXPLANATION, Explanation, "feature attributions of one prediction"),
+        EventType(DEADLETTER, DeadLetter, "an input that could not be processed, kept whole"),
+    )
+}
+
+_BY_PAYLOAD = {event_type.payload: event_type for event_type in EVENT_TYPES.values()}
+
+
+def event_type_of(payload: Contract) -> EventType:
+    """The registered type whose payload model `payload` is an instance of."""
+    try:
+        return _BY_PAYLOAD[type(payload)]
+    except KeyError:
+        raise ValueError(f"{type(payload).__name__} is not a registered payload") from None
