@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from events.contract import Contract
 from events.reasons import ReasonCode
@@ -64,29 +64,34 @@ class Event(Generic[P]):
         check_envelope(self)
 
 
-def _non_empty(event: Event[Contract], name: str) -> None:
-    value = getattr(event, name)
-    if not isinstance(value, str) or not value:
-        raise EventError(ReasonCode.BAD_ATTRIBUTE, f"{name} must be a non-empty string", name)
+def _bad(name: str, message: str) -> EventError:
+    return EventError(ReasonCode.BAD_ATTRIBUTE, message, name)
 
 
-def check_envelope(event: Event[Contract]) -> None:
+def check_envelope(event: Event[Any]) -> None:
     """Raise EventError unless `event` keeps the CloudEvents and rtinfer contract."""
+    # Written flat on purpose: this runs for every decoded event.
     if event.specversion != SPECVERSION:
         raise EventError(
-            ReasonCode.BAD_SPECVERSION, f"specversion {event.specversion!r} is not {SPECVERSION}", "specversion"
+            ReasonCode.BAD_SPECVERSION,
+            f"specversion {event.specversion!r} is not {SPECVERSION}",
+            "specversion",
         )
-    for name in ("id", "source", "type"):
-        _non_empty(event, name)
+    required: tuple[tuple[str, str], ...] = (("id", event.id), ("source", event.source), ("type", event.type))
+    for name, value in required:
+        if not value or not isinstance(value, str):
+            raise _bad(name, f"{name} must be a non-empty string")
     event_type = EVENT_TYPES.get(event.type)
     if event_type is None:
         raise EventError(ReasonCode.UNKNOWN_TYPE, f"unknown event type {event.type!r}", "type")
     if type(event.data) is not event_type.payload:
         raise EventError(
-            ReasonCode.INVALID_PAYLOAD, f"data of {event.type} must be a {event_type.payload.__name__}", "data"
+            ReasonCode.INVALID_PAYLOAD,
+            f"data of {event.type} must be a {event_type.payload.__name__}",
+            "data",
         )
     if not isinstance(event.time, datetime) or event.time.utcoffset() is None:
-        raise EventError(ReasonCode.BAD_ATTRIBUTE, "time must be a timezone-aware datetime", "time")
+        raise _bad("time", "time must be a timezone-aware datetime")
     if event.datacontenttype != JSON_CONTENT_TYPE:
         raise EventError(
             ReasonCode.BAD_CONTENT_TYPE,
@@ -94,12 +99,17 @@ def check_envelope(event: Event[Contract]) -> None:
             "datacontenttype",
         )
     if event.dataschema is not None and event.dataschema != event_type.dataschema:
-        raise EventError(
-            ReasonCode.BAD_ATTRIBUTE, f"dataschema of {event.type} is {event_type.dataschema}", "dataschema"
-        )
-    for name in ("subject", "partitionkey", "traceparent", "tracestate", "causationid"):
-        if getattr(event, name) is not None:
-            _non_empty(event, name)
+        raise _bad("dataschema", f"dataschema of {event.type} is {event_type.dataschema}")
+    optional: tuple[tuple[str, str | None], ...] = (
+        ("subject", event.subject),
+        ("partitionkey", event.partitionkey),
+        ("traceparent", event.traceparent),
+        ("tracestate", event.tracestate),
+        ("causationid", event.causationid),
+    )
+    for name, maybe in optional:
+        if maybe is not None and (not maybe or not isinstance(maybe, str)):
+            raise _bad(name, f"{name} must be a non-empty string when present")
     if event_type.subject_field is not None and event.subject is not None:
         expected = getattr(event.data, event_type.subject_field)
         if event.subject != expected:
@@ -110,8 +120,6 @@ def check_envelope(event: Event[Contract]) -> None:
             )
     for name, value in event.extensions.items():
         if name in RESERVED_NAMES or not EXTENSION_NAME.fullmatch(name):
-            raise EventError(
-                ReasonCode.BAD_ATTRIBUTE, f"extension name {name!r} is reserved or not [a-z0-9]+", name
-            )
+            raise _bad(name, f"extension name {name!r} is reserved or not [a-z0-9]+")
         if not isinstance(value, str):
-            raise EventError(ReasonCode.BAD_ATTRIBUTE, f"extension {name} must be a string", name)
+            raise _bad(name, f"extension {name} must be a string")

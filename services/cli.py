@@ -10,6 +10,8 @@ from collections.abc import Sequence
 # Each module exposes register(subparsers); imported lazily so `--help` stays fast.
 COMMAND_MODULES = [
     "services.stack.cli",
+    "services.eventscli",
+    "services.bench.cli",
 ]
 
 

@@ -1,0 +1,201 @@
+"""Hypothesis strategies and samples of valid events, for tests here and in other services.
+
+Imports hypothesis (a dev dependency): never import this module from service code.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import strategies as st
+
+from events.build import new_payment_event
+from events.contract import Contract
+from events.deadletter_payload import DeadLetter, HttpOrigin, KafkaOrigin
+from events.envelope import RESERVED_NAMES, Event
+from events.isocodes import COUNTRIES, CURRENCIES
+from events.payment import CardType, Channel, Payment
+from events.reasons import ReasonCode
+from events.scoring import (
+    Decision,
+    ExplainReason,
+    Explanation,
+    FeatureUse,
+    Neighbour,
+    Prediction,
+    TopContribution,
+)
+from events.types import EVENT_TYPES, event_type_of
+
+_OFFSETS = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+aware_datetimes = st.datetimes(
+    min_value=datetime(1970, 1, 2),  # noqa: DTZ001 - bounds only; timezones are added below
+    max_value=datetime(2100, 1, 1),  # noqa: DTZ001
+    timezones=st.sampled_from(_OFFSETS),
+)
+safe_ids = st.from_regex(r"[A-Za-z0-9_.:@-]{1,64}", fullmatch=True)
+names = st.text(min_size=1, max_size=16)
+finite_floats = st.floats(allow_nan=False, allow_infinity=False)
+probabilities = st.floats(min_value=0.0, max_value=1.0)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | finite_floats | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+payments = st.builds(
+    Payment,
+    payment_id=safe_ids,
+    card_id=safe_ids,
+    merchant_id=safe_ids,
+    amount=st.floats(min_value=0.0, max_value=1_000_000.0, exclude_min=True),
+    currency=st.sampled_from(sorted(CURRENCIES)),
+    timestamp=aware_datetimes,
+    country=st.sampled_from(sorted(COUNTRIES)),
+    merchant_category=st.from_regex(r"[0-9]{4}", fullmatch=True),
+    channel=st.sampled_from(Channel),
+    card_type=st.sampled_from(CardType),
+)
+feature_uses = st.builds(
+    FeatureUse,
+    value=st.none() | finite_floats,
+    event_timestamp=st.none() | aware_datetimes,
+    age_s=st.none() | finite_floats,
+    stale=st.booleans(),
+    defaulted=st.booleans(),
+)
+neighbours = st.builds(Neighbour, id=names, distance=finite_floats, label=st.sampled_from([0, 1, None]))
+predictions = st.builds(
+    Prediction,
+    input_id=names,
+    input_source=names,
+    entity=st.dictionaries(names, st.text(max_size=16), max_size=3),
+    score=probabilities,
+    decision=st.sampled_from(Decision),
+    threshold=probabilities,
+    model_name=names,
+    model_version=names,
+    features=st.dictionaries(names, feature_uses, max_size=4),
+    neighbours=st.lists(neighbours, max_size=3),
+    degraded=st.lists(names, max_size=2),
+    latency_ms=st.dictionaries(names, st.floats(min_value=0.0, allow_infinity=False), max_size=3),
+    segment=st.dictionaries(names, st.text(max_size=8), max_size=3),
+    explained=st.booleans(),
+)
+
+
+@st.composite
+def explanations(draw: st.DrawFn) -> Explanation:
+    contributions = draw(st.dictionaries(names, finite_floats, max_size=6))
+    ranked = sorted(contributions.items(), key=lambda item: abs(item[1]), reverse=True)
+    k = draw(st.integers(0, len(ranked)))
+    top = [
+        TopContribution(feature=feature, contribution=value, value=draw(st.none() | finite_floats))
+        for feature, value in ranked[:k]
+    ]
+    return Explanation(
+        prediction_id=draw(names),
+        input_id=draw(names),
+        model_name=draw(names),
+        model_version=draw(names),
+        score=draw(probabilities),
+        base_value=draw(finite_floats),
+        contributions=contributions,
+        top=top,
+        neighbours=draw(st.lists(neighbours, max_size=3)),
+        reason=draw(st.sampled_from(ExplainReason)),
+    )
+
+
+origins = st.builds(
+    KafkaOrigin, topic=names, partition=st.integers(0, 1000), offset=st.integers(0, 2**62)
+) | st.builds(HttpOrigin, path=st.none() | names, remote=st.none() | names)
+
+
+@st.composite
+def dead_letters(draw: st.DrawFn) -> DeadLetter:
+    payload: dict[str, Any] = draw(
+        st.fixed_dictionaries({"payload_json": json_values})
+        | st.fixed_dictionaries({"payload_base64": st.binary(max_size=32).map(_b64)})
+    )
+    return DeadLetter(
+        **payload,
+        original_headers=draw(st.dictionaries(names, st.text(max_size=16), max_size=3)),
+        origin=draw(origins),
+        stage=draw(st.sampled_from(["decode", "enrich", "predict", "explain", "publish"])),
+        reason=draw(st.sampled_from([str(code) for code in ReasonCode])),
+        message=draw(st.text(max_size=40)),
+        field=draw(st.none() | names),
+        first_seen=draw(aware_datetimes),
+        attempts=draw(st.integers(1, 100)),
+        original_type=draw(st.none() | st.sampled_from(sorted(EVENT_TYPES))),
+    )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+PAYLOADS: dict[str, st.SearchStrategy[Any]] = {
+    "dev.rtinfer.payment.authorized.v1": payments,
+    "dev.rtinfer.prediction.v1": predictions,
+    "dev.rtinfer.explanation.v1": explanations(),
+    "dev.rtinfer.deadletter.v1": dead_letters(),
+}
+extension_names = st.from_regex(r"[a-z0-9]{1,20}", fullmatch=True).filter(
+    lambda name: name not in RESERVED_NAMES
+)
+optional_text = st.none() | names
+
+
+@st.composite
+def events_of(draw: st.DrawFn, type_name: str) -> Event[Any]:
+    """Valid events of one type, with every optional attribute sometimes set."""
+    data: Contract = draw(PAYLOADS[type_name])
+    event_type = event_type_of(data)
+    subject = draw(optional_text)
+    if event_type.subject_field is not None and subject is not None:
+        subject = getattr(data, event_type.subject_field)
+    return Event(
+        id=draw(names),
+        source=draw(names),
+        type=type_name,
+        time=draw(aware_datetimes),
+        data=data,
+        subject=subject,
+        dataschema=draw(st.sampled_from([None, event_type.dataschema])),
+        partitionkey=draw(optional_text),
+        traceparent=draw(optional_text),
+        tracestate=draw(optional_text),
+        causationid=draw(optional_text),
+        extensions=draw(st.dictionaries(extension_names, st.text(max_size=12), max_size=2)),
+    )
+
+
+any_events = st.one_of([events_of(name) for name in sorted(EVENT_TYPES)])
+
+
+def sample_payment(**overrides: Any) -> Payment:
+    """A fixed valid payment; override any field."""
+    fields: dict[str, Any] = {
+        "payment_id": "pay-0001",
+        "card_id": "card-42",
+        "merchant_id": "m-7",
+        "amount": 42.5,
+        "currency": "EUR",
+        "timestamp": datetime(2025, 3, 1, 12, 0, tzinfo=UTC),
+        "country": "FR",
+        "merchant_category": "5411",
+        "channel": Channel.ECOM,
+        "card_type": CardType.CREDIT,
+    }
+    return Payment(**(fields | overrides))
+
+
+def sample_payment_event(**overrides: Any) -> Event[Payment]:
+    """The input event of `sample_payment(**overrides)`."""
+    return new_payment_event(sample_payment(**overrides), source="//tests/acquirer")

@@ -1,0 +1,33 @@
+"""Turning FastStream's Kafka messages into neutral records at the edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.features.writer import SourceRecord
+
+
+def source_records(raw_message: Any) -> list[SourceRecord]:
+    """The consumer records of a (batch) FastStream message, as SourceRecord values."""
+    records = raw_message if isinstance(raw_message, (tuple, list)) else (raw_message,)
+    return [
+        SourceRecord(
+            topic=record.topic,
+            partition=int(record.partition or 0),
+            offset=int(record.offset or 0),
+            key=_as_bytes(record.key),
+            value=_as_bytes(record.value) or b"",
+            headers=[(name, _as_bytes(value) or b"") for name, value in (record.headers or ())],
+        )
+        for record in records
+    ]
+
+
+def _as_bytes(raw: Any) -> bytes | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bytes):
+        return raw
+    if isinstance(raw, str):
+        return raw.encode()
+    return bytes(raw)

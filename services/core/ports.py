@@ -1,0 +1,87 @@
+"""Ports: the small interfaces the pure pipeline depends on. Adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+FloatMatrix = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the pipeline needs to know about the served model."""
+
+    name: str
+    version: str
+    feature_names: tuple[str, ...]
+    threshold: float  # score at or above which the model's label is 1
+
+
+@dataclass(frozen=True)
+class Explanations:
+    """Exact additive attributions (TreeSHAP) for a batch.
+
+    contributions[i, j] is feature j's contribution to row i's raw score (log-odds);
+    contributions[i].sum() + base_values[i] equals row i's raw score.
+    """
+
+    contributions: FloatMatrix
+    base_values: npt.NDArray[np.float64]
+    feature_names: tuple[str, ...]
+
+
+class ModelPort(Protocol):
+    """A model served over the open inference protocol (or in process)."""
+
+    async def info(self) -> ModelInfo: ...
+
+    async def predict(self, features: FloatMatrix) -> npt.NDArray[np.float64]:
+        """Scores (probability of the positive class) for each row; one request per batch."""
+        ...
+
+    async def explain(self, features: FloatMatrix) -> Explanations: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A similar past case found by vector search."""
+
+    id: str
+    distance: float
+    label: int | None
+    properties: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A labeled historical payment stored in the vector index."""
+
+    id: str
+    label: int
+    amount: float
+    merchant_id: str
+    timestamp: datetime
+
+
+class VectorIndexPort(Protocol):
+    """k-nearest-neighbour search over embeddings of past cases."""
+
+    async def ensure_collection(self, dimensions: int) -> None: ...
+
+    async def upsert(self, cases: Sequence[Case], vectors: FloatMatrix) -> int:
+        """Insert or replace cases with their vectors; returns how many were written."""
+        ...
+
+    async def search(self, vectors: FloatMatrix, k: int) -> list[list[Neighbour]]:
+        """The k nearest stored cases for each query row, nearest first."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,32 @@
+"""Rendering a settings class as help text (names, env vars, defaults, descriptions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+from pydantic_settings import BaseSettings
+
+
+def describe_settings(settings_class: type[BaseSettings]) -> str:
+    config = settings_class.model_config
+    prefix = str(config.get("env_prefix", ""))
+    delimiter = str(config.get("env_nested_delimiter") or "__")
+    lines = ["settings (environment variables):"]
+    lines += _fields(settings_class, prefix.upper(), delimiter)
+    return "\n".join(lines)
+
+
+def _fields(model: type[BaseModel], prefix: str, delimiter: str) -> list[str]:
+    lines = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            lines += _fields(annotation, f"{prefix}{name.upper()}{delimiter}", delimiter)
+            continue
+        default: Any = info.get_default(call_default_factory=True)
+        if isinstance(default, SecretStr) or "SecretStr" in str(annotation):
+            default = "****" if default else None
+        description = f"  {info.description}" if info.description else ""
+        lines.append(f"  {prefix}{name.upper()}={default!s}{description}")
+    return lines
