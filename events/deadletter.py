@@ -19,6 +19,9 @@ from events.results import DecodeFailure, Headers
 from events.types import DEADLETTER, EVENT_TYPES
 
 BASE64_PREFIX = "b64:"
+REDACTED = "[redacted]"
+# Credentials must not outlive the request in a dead-letter topic.
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 DEFAULT_MAX_ORIGINAL_BYTES = 262144
 _MAX_MESSAGE = 2048
 
@@ -66,7 +69,9 @@ def dead_letter_event(
         note = f" (original cut from {len(value)} to {max_original_bytes} bytes)"
     letter = DeadLetter(
         **_payload(value, max_original_bytes),
-        original_headers={name: header_text(raw) for name, raw in headers},
+        original_headers={
+            name: REDACTED if name.lower() in SENSITIVE_HEADERS else header_text(raw) for name, raw in headers
+        },
         origin=origin,
         stage=stage,
         reason=str(reason),

@@ -28,7 +28,8 @@ from events.wire import (
 )
 
 DEFAULT_MAX_BYTES = 65536
-HttpHeaders = Mapping[str, str] | Iterable[tuple[str, str]]
+# str pairs as most frameworks give them, or the raw bytes pairs of an ASGI scope.
+HttpHeaders = Mapping[str, str] | Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]
 # Printable ASCII except space, '"' and '%' travels as is; the rest is percent-encoded.
 _SAFE = "".join(chr(code) for code in range(0x21, 0x7F) if chr(code) not in '"%')
 
@@ -62,7 +63,7 @@ def decode_http(
     attributes: dict[str, str] = {}
     raw_headers: Headers = ()
     try:
-        pairs = [(name.lower(), value) for name, value in _items(headers)]
+        pairs = [(_str(name).lower(), _str(value)) for name, value in _items(headers)]
         raw_headers = tuple((name, value.encode("utf-8", "replace")) for name, value in pairs)
         return _decode(pairs, body, max_bytes, attributes, raw_headers)
     except WireError as error:
@@ -152,8 +153,17 @@ def _percent_decode(value: str, name: str) -> str:
         ) from None
 
 
-def _items(headers: HttpHeaders) -> Iterable[tuple[str, str]]:
+def _items(headers: HttpHeaders) -> Iterable[tuple[str | bytes, str | bytes]]:
     return headers.items() if isinstance(headers, Mapping) else headers
+
+
+def _str(text: str | bytes) -> str:
+    if isinstance(text, str):
+        return text
+    try:
+        return text.decode("utf-8")  # producers that skip percent-encoding send UTF-8
+    except UnicodeDecodeError:
+        return text.decode("latin-1")  # HTTP's historical header charset
 
 
 def _binary_name(attribute: str) -> str:

@@ -20,7 +20,7 @@ from events.types import EVENT_TYPES
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 
-_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", re.ASCII)
 _REQUIRED = ("id", "source", "type", "time")
 _OPTIONAL_ORDER = ("subject", "dataschema", "partitionkey", "traceparent", "tracestate", "causationid")
 
@@ -37,7 +37,10 @@ class WireError(Exception):
 
 def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC (`Z`): one canonical spelling of an instant."""
-    return moment.astimezone(UTC).isoformat()[:-6] + "Z"
+    try:
+        return moment.astimezone(UTC).isoformat()[:-6] + "Z"
+    except OverflowError:  # the instant is past year 9999 in UTC: keep its own offset
+        return moment.isoformat()
 
 
 def parse_time(text: str) -> datetime:

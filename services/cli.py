@@ -10,8 +10,11 @@ from collections.abc import Sequence
 # Each module exposes register(subparsers); imported lazily so `--help` stays fast.
 COMMAND_MODULES = [
     "services.stack.cli",
+    "services.datagen.cli",
     "services.eventscli",
     "services.bench.cli",
+    "services.features.cli",
+    "services.producer.cli",
 ]
 
 

@@ -18,7 +18,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.adapters.feast.store import FeastPusher, apply_definitions
 from services.adapters.kafka.publish import publish_events
-from services.adapters.kafka.records import source_records
+from services.adapters.kafka.records import keep_raw, source_records
 from services.adapters.telemetry import setup_metrics
 from services.core.errors import DependencyError
 from services.features.settings import FeatureWriterSettings
@@ -81,6 +81,7 @@ def build_app(
         batch_timeout_ms=settings.batch_timeout_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
+        decoder=keep_raw,
         title="features-payments",
         description="payments in, rolling card features out to the Feast online store",
     )

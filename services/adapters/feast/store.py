@@ -81,11 +81,13 @@ class FeastOnlineFeatures:
             table = response.to_dict(include_event_timestamps=True)
         except (ConnectionError, OSError, TimeoutError, RedisError) as error:
             raise DependencyUnavailable("feast", f"online read failed: {error}") from error
-        return _rows(table, len(entity_rows))
+        return _rows(table, len(entity_rows), frozenset(entity_rows[0]) if entity_rows else frozenset())
 
 
-def _rows(table: dict[str, list[Any]], count: int) -> list[dict[str, OnlineFeature]]:
-    names = [name for name in table if not name.endswith("__ts") and f"{name}__ts" in table]
+def _rows(table: dict[str, list[Any]], count: int, join_keys: frozenset[str]) -> list[dict[str, OnlineFeature]]:
+    names = [
+        name for name in table if name not in join_keys and not name.endswith("__ts") and f"{name}__ts" in table
+    ]
     rows: list[dict[str, OnlineFeature]] = []
     for index in range(count):
         row = {}

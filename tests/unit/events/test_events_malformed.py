@@ -8,7 +8,16 @@ from typing import Any
 import orjson
 import pytest
 
-from events import Decoded, DecodeFailure, Mode, ReasonCode, decode_http, decode_kafka, encode_http, encode_kafka
+from events import (
+    Decoded,
+    DecodeFailure,
+    Mode,
+    ReasonCode,
+    decode_http,
+    decode_kafka,
+    encode_http,
+    encode_kafka,
+)
 from events.testing import sample_payment_event
 
 pytestmark = pytest.mark.unit
@@ -50,7 +59,9 @@ def payment(**changes: Any) -> Record:
     return binary(payload={**PAYLOAD, **changes})
 
 
-def structured(*, drop: tuple[str, ...] = (), add: list[tuple[str, bytes]] | None = None, **changes: Any) -> Record:
+def structured(
+    *, drop: tuple[str, ...] = (), add: list[tuple[str, bytes]] | None = None, **changes: Any
+) -> Record:
     envelope = {name: value for name, value in {**ENVELOPE, **changes}.items() if name not in drop}
     return Record(STRUCTURED.key, orjson.dumps(envelope), list(STRUCTURED.headers) + (add or []))
 
@@ -64,8 +75,16 @@ KAFKA_CASES: dict[str, tuple[Record, ReasonCode, str | None]] = {
     "empty value": (binary(value=b""), R.BAD_JSON, None),
     "json with a trailing comma": (binary(value=BINARY.value[:-1] + b",}"), R.BAD_JSON, None),
     "random bytes": (binary(value=bytes(range(256))), R.NOT_UTF8, None),
-    "non-UTF-8 inside a string": (binary(value=BINARY.value.replace(b"pay-0001", b"pay-\xff\xfe")), R.NOT_UTF8, None),
-    "wrong specversion": (binary(set_headers={"ce_specversion": b"0.3"}), R.BAD_SPECVERSION, "ce_specversion"),
+    "non-UTF-8 inside a string": (
+        binary(value=BINARY.value.replace(b"pay-0001", b"pay-\xff\xfe")),
+        R.NOT_UTF8,
+        None,
+    ),
+    "wrong specversion": (
+        binary(set_headers={"ce_specversion": b"0.3"}),
+        R.BAD_SPECVERSION,
+        "ce_specversion",
+    ),
     "missing specversion": (binary(drop=("ce_specversion",)), R.MISSING_ATTRIBUTE, "ce_specversion"),
     "missing id": (binary(drop=("ce_id",)), R.MISSING_ATTRIBUTE, "ce_id"),
     "missing source": (binary(drop=("ce_source",)), R.MISSING_ATTRIBUTE, "ce_source"),
@@ -75,13 +94,25 @@ KAFKA_CASES: dict[str, tuple[Record, ReasonCode, str | None]] = {
     "time not RFC 3339": (binary(set_headers={"ce_time": b"yesterday"}), R.BAD_ATTRIBUTE, "ce_time"),
     "naive time": (binary(set_headers={"ce_time": b"2025-03-01T12:00:00"}), R.BAD_ATTRIBUTE, "ce_time"),
     "impossible time": (binary(set_headers={"ce_time": b"2025-02-30T12:00:00Z"}), R.BAD_ATTRIBUTE, "ce_time"),
-    "unknown type": (binary(set_headers={"ce_type": b"dev.rtinfer.payment.authorized.v9"}), R.UNKNOWN_TYPE, "ce_type"),
-    "wrong dataschema": (binary(set_headers={"ce_dataschema": b"https://x/y.json"}), R.BAD_ATTRIBUTE, "ce_dataschema"),
+    "unknown type": (
+        binary(set_headers={"ce_type": b"dev.rtinfer.payment.authorized.v9"}),
+        R.UNKNOWN_TYPE,
+        "ce_type",
+    ),
+    "wrong dataschema": (
+        binary(set_headers={"ce_dataschema": b"https://x/y.json"}),
+        R.BAD_ATTRIBUTE,
+        "ce_dataschema",
+    ),
     "bad extension name": (binary(add=[("ce_Trace-Id", b"x")]), R.BAD_ATTRIBUTE, "ce_trace-id"),
     "repeated header": (binary(add=[("ce_id", b"other")]), R.BAD_ATTRIBUTE, "ce_id"),
     "header not UTF-8": (binary(set_headers={"ce_source": b"\xff"}), R.NOT_UTF8, "ce_source"),
     "key not UTF-8": (binary(key=b"\xff\xfe"), R.NOT_UTF8, "key"),
-    "text content type": (binary(set_headers={"content-type": b"text/plain"}), R.BAD_CONTENT_TYPE, "content-type"),
+    "text content type": (
+        binary(set_headers={"content-type": b"text/plain"}),
+        R.BAD_CONTENT_TYPE,
+        "content-type",
+    ),
     "batch on kafka": (
         binary(set_headers={"content-type": b"application/cloudevents-batch+json"}),
         R.BAD_CONTENT_TYPE,
@@ -97,7 +128,11 @@ KAFKA_CASES: dict[str, tuple[Record, ReasonCode, str | None]] = {
     "currency lowercase": (payment(currency="eur"), R.INVALID_PAYLOAD, "currency"),
     "country unknown": (payment(country="ZZ"), R.INVALID_PAYLOAD, "country"),
     "merchant category short": (payment(merchant_category="541"), R.INVALID_PAYLOAD, "merchant_category"),
-    "merchant category as a number": (payment(merchant_category=5411), R.INVALID_PAYLOAD, "merchant_category"),
+    "merchant category as a number": (
+        payment(merchant_category=5411),
+        R.INVALID_PAYLOAD,
+        "merchant_category",
+    ),
     "channel unknown": (payment(channel="phone"), R.INVALID_PAYLOAD, "channel"),
     "card type as a number": (payment(card_type=1), R.INVALID_PAYLOAD, "card_type"),
     "naive payment timestamp": (payment(timestamp="2025-03-01T12:00:00"), R.INVALID_PAYLOAD, "timestamp"),
@@ -108,7 +143,11 @@ KAFKA_CASES: dict[str, tuple[Record, ReasonCode, str | None]] = {
     "payload is an array": (binary(value=b"[1, 2]"), R.INVALID_PAYLOAD, None),
     "oversized value": (binary(value=b" " * 65537), R.TOO_LARGE, "value"),
     "oversized headers": (binary(add=[("x-padding", b"x" * 65536)]), R.TOO_LARGE, "headers"),
-    "subject is not the card": (binary(set_headers={"ce_subject": b"card-99"}), R.HEADER_BODY_CONFLICT, "ce_subject"),
+    "subject is not the card": (
+        binary(set_headers={"ce_subject": b"card-99"}),
+        R.HEADER_BODY_CONFLICT,
+        "ce_subject",
+    ),
     "key is not the partition key": (
         binary(add=[("ce_partitionkey", b"card-99")]),
         R.HEADER_BODY_CONFLICT,
@@ -191,11 +230,19 @@ HTTP_CASES: dict[str, tuple[tuple[dict[str, str], bytes], ReasonCode, str | None
     "wrong specversion": (http_binary(**{"ce-specversion": "2.0"}), R.BAD_SPECVERSION, "ce-specversion"),
     "unknown type": (http_binary(**{"ce-type": "x.y.z"}), R.UNKNOWN_TYPE, "ce-type"),
     "percent-encoded non-UTF-8": (http_binary(**{"ce-source": "%FF%FE"}), R.NOT_UTF8, "ce-source"),
-    "subject is not the card": (http_binary(**{"ce-subject": "card-1"}), R.HEADER_BODY_CONFLICT, "ce-subject"),
+    "subject is not the card": (
+        http_binary(**{"ce-subject": "card-1"}),
+        R.HEADER_BODY_CONFLICT,
+        "ce-subject",
+    ),
     "xml body": (http_binary(**{"content-type": "application/xml"}), R.BAD_CONTENT_TYPE, "content-type"),
     "oversized body": (({"content-type": "application/json"}, b"0" * 70000), R.TOO_LARGE, "body"),
     "broken structured": (({"content-type": "application/cloudevents+json"}, b"{]"), R.BAD_JSON, None),
-    "batch is not an array": (({"content-type": "application/cloudevents-batch+json"}, b"{}"), R.BAD_JSON, None),
+    "batch is not an array": (
+        ({"content-type": "application/cloudevents-batch+json"}, b"{}"),
+        R.BAD_JSON,
+        None,
+    ),
     "structured header contradicts body": (
         ({"content-type": "application/cloudevents+json", "ce-type": "x"}, STRUCTURED.value),
         R.HEADER_BODY_CONFLICT,
@@ -224,6 +271,12 @@ def test_http_batch_keeps_good_items_and_reports_bad_ones() -> None:
     assert third.reason is R.BAD_JSON
 
 
+def test_content_type_parameters_are_accepted() -> None:
+    record = binary(set_headers={"content-type": b"Application/JSON; charset=utf-8"})
+    result = decode_kafka(record.key, record.value, record.headers)
+    assert isinstance(result, Decoded) and result.event == EVENT
+    assert result.event.datacontenttype == "application/json"
+
+
 def test_empty_batch_is_no_events() -> None:
     assert decode_http(*_batch()) == []
-

@@ -9,15 +9,28 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events import Decoded, DecodeFailure, Mode, ReasonCode, decode_http, decode_kafka, encode_http, encode_kafka
+from events import (
+    Decoded,
+    DecodeFailure,
+    Mode,
+    ReasonCode,
+    decode_http,
+    decode_kafka,
+    encode_http,
+    encode_kafka,
+)
 from events.testing import any_events, json_values
 
 pytestmark = pytest.mark.unit
 
 MANY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CE_NAMES = ["specversion", "id", "source", "type", "time", "subject", "dataschema", "partitionkey", "x"]
-kafka_names = st.sampled_from([f"ce_{name}" for name in CE_NAMES] + ["content-type", "CE_ID"]) | st.text(max_size=12)
-http_names = st.sampled_from([f"ce-{name}" for name in CE_NAMES] + ["content-type", "Ce-Id"]) | st.text(max_size=12)
+kafka_names = st.sampled_from([f"ce_{name}" for name in CE_NAMES] + ["content-type", "CE_ID"]) | st.text(
+    max_size=12
+)
+http_names = st.sampled_from([f"ce-{name}" for name in CE_NAMES] + ["content-type", "Ce-Id"]) | st.text(
+    max_size=12
+)
 content_types = st.sampled_from(
     [
         b"application/json",

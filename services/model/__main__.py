@@ -1,0 +1,38 @@
+"""`python -m services.model --model-dir DIR`: serve a model artifact with kserve.ModelServer."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from services.model.settings import settings_from_args
+
+PROG = "python -m services.model"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        settings = settings_from_args(argv, prog=PROG)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}" for issue in error.errors()
+        )
+        print(f"{PROG}: invalid settings: {problems}", file=sys.stderr)
+        return 2
+    # Our flags are parsed; KServe (and REST worker processes it spawns) must not parse them again.
+    sys.argv = sys.argv[:1]
+    from services.model.artifact import ArtifactError
+    from services.model.server import serve
+
+    try:
+        serve(settings)
+    except ArtifactError as error:
+        print(f"{PROG}: cannot serve model {settings.model_name!r}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""The KServe model: V2 infer (REST + gRPC), V1 predict and V1 explain over one artifact."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from services.adapters.kserve_sdk import (
+    DataPlane,
+    InferRequest,
+    InferResponse,
+    InvalidInput,
+    Model,
+    ModelServer,
+    rest_app,
+)
+from services.model.artifact import ModelArtifact
+from services.model.predictor import FeatureMatrixError, Predictor
+from services.model.settings import ModelServerSettings
+from services.model.tensors import (
+    features_from_instances,
+    features_from_request,
+    input_metadata,
+    output_metadata,
+    score_response,
+)
+
+PLATFORM = "lightgbm"
+# A child of KServe's logger, so our lines share its handler and format.
+log = logging.getLogger("kserve.rtinfer")
+
+
+class FraudModel(Model):
+    """A LightGBM binary classifier served by kserve.ModelServer; ready once its artifact loaded.
+
+    Args:
+        name: the model name on the endpoint paths.
+        model_dir: the artifact directory read by load().
+        artifact: an artifact already in memory (then load() only marks the model ready).
+        predict_threads: LightGBM threads per prediction.
+    """
+
+    def __init__(
+        self,
+        name: str = "fraud",
+        model_dir: Path | None = None,
+        *,
+        artifact: ModelArtifact | None = None,
+        predict_threads: int = 1,
+    ) -> None:
+        super().__init__(name)
+        if model_dir is None and artifact is None:
+            raise ValueError("FraudModel needs a model_dir or an artifact")
+        self.model_dir = model_dir
+        self._artifact = artifact
+        self._predict_threads = predict_threads
+        self._predictor: Predictor | None = None
+
+    def load(self) -> bool:
+        """Load (or adopt) the artifact; raises ArtifactError when it is missing or corrupt."""
+        artifact = self._artifact
+        if artifact is None:
+            assert self.model_dir is not None
+            artifact = ModelArtifact.load(self.model_dir)
+        self._artifact = artifact
+        self._predictor = Predictor(artifact, num_threads=self._predict_threads)
+        self.ready = True
+        return self.ready
+
+    @property
+    def predictor(self) -> Predictor:
+        if self._predictor is None:
+            raise RuntimeError(f"model {self.name} is not loaded")
+        return self._predictor
+
+    @property
+    def artifact(self) -> ModelArtifact:
+        return self.predictor.artifact
+
+    @property
+    def version(self) -> str:
+        return self.artifact.version
+
+    def get_input_types(self) -> list[dict[str, Any]]:
+        return input_metadata(self.artifact.feature_names)
+
+    def get_output_types(self) -> list[dict[str, Any]]:
+        return output_metadata()
+
+    async def predict(
+        self,
+        payload: InferRequest | dict[str, Any],
+        headers: dict[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
+    ) -> InferResponse | dict[str, Any]:
+        """V2 InferRequest -> score + label tensors; V1 {"instances"} -> {"predictions"}."""
+        predictor = self.predictor
+        if isinstance(payload, InferRequest):
+            features = features_from_request(payload, self.artifact.feature_names)
+            scores = _checked(predictor.score, features)
+            return score_response(
+                payload, scores, model_name=self.name, version=self.version, threshold=predictor.threshold
+            )
+        features = features_from_instances(payload, predictor.feature_count)
+        scores = _checked(predictor.score, features)
+        return {"predictions": scores.probabilities.tolist(), "model_version": self.version}
+
+    async def explain(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """V1 {"instances"} -> exact TreeSHAP: contributions per feature plus a base value per row."""
+        predictor = self.predictor
+        features = features_from_instances(payload, predictor.feature_count)
+        attribution = _checked(predictor.explain, features)
+        return {
+            "model_name": self.name,
+            "model_version": self.version,
+            "feature_names": list(self.artifact.feature_names),
+            "base_value": attribution.base_values.tolist(),
+            "contributions": attribution.contributions.tolist(),
+            "scores": attribution.probabilities.tolist(),
+            "raw_scores": attribution.raw_scores.tolist(),
+        }
+
+
+def _checked(method: Any, features: np.ndarray) -> Any:
+    try:
+        return method(features)
+    except FeatureMatrixError as error:
+        raise InvalidInput(str(error)) from None
+
+
+class ArtifactDataPlane(DataPlane):
+    """KServe's data plane plus the artifact version in model metadata and 400s for bad requests."""
+
+    def __init__(self, model_registry: Any) -> None:
+        super().__init__(model_registry=model_registry)
+        install_rest_error_handlers()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # REST worker processes (workers > 1) receive the data plane pickled and build their own app.
+        self.__dict__.update(state)
+        install_rest_error_handlers()
+
+    async def model_metadata(self, model_name: str) -> dict[str, Any]:
+        metadata: dict[str, Any] = await super().model_metadata(model_name)
+        model = self.get_model_from_registry(model_name)
+        if isinstance(model, FraudModel):
+            metadata.update(versions=[model.version], platform=PLATFORM)
+        return metadata
+
+    def decode_inference_request(self, body: Any, headers: dict[str, Any], model_name: str) -> InferRequest:
+        try:
+            return super().decode_inference_request(body, headers, model_name)
+        except InvalidInput:
+            raise
+        except (KeyError, TypeError, ValueError) as error:
+            # KServe reshapes binary tensors while decoding; a size mismatch would otherwise be a 500.
+            raise InvalidInput(f"malformed binary tensor request: {error}") from None
+
+
+async def _invalid_body(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    # KServe types the V2 body as InferenceRequest | bytes; the bytes alternative only adds noise.
+    problems = [issue for issue in error.errors() if tuple(issue["loc"][:2]) != ("body", "bytes")]
+    reason = "; ".join(
+        "not JSON"
+        if issue["type"] == "json_invalid"
+        else ".".join(str(part) for part in issue["loc"][1:] if part != "InferenceRequest") + f": {issue['msg']}"
+        for issue in problems
+    )
+    return JSONResponse(status_code=400, content={"error": f"invalid request body: {reason}"})
+
+
+def install_rest_error_handlers() -> None:
+    """Answer a structurally invalid body with 400 and an {"error"} reason, as the V2 protocol does."""
+    rest_app.add_exception_handler(RequestValidationError, _invalid_body)
+
+
+def build_server(settings: ModelServerSettings) -> ModelServer:
+    """A ModelServer configured only from `settings` (never from kserve's argv defaults)."""
+    server = ModelServer(
+        http_port=settings.http_port,
+        grpc_port=settings.grpc_port,
+        workers=settings.workers,
+        max_threads=settings.grpc_max_threads,
+        enable_grpc=settings.enable_grpc,
+        enable_docs_url=False,
+        enable_latency_logging=settings.request_logging,
+        access_log_format=None,
+    )
+    server.dataplane = ArtifactDataPlane(model_registry=server.registered_models)
+    if not settings.request_logging:
+        _quiet_request_logs()
+    return server
+
+
+def serve(settings: ModelServerSettings) -> None:
+    """Load the artifact (ArtifactError propagates before any port opens), then serve until stopped."""
+    model = FraudModel(settings.model_name, settings.model_dir, predict_threads=settings.predict_threads)
+    model.load()
+    server = build_server(settings)
+    log.info("loaded model %s version %s from %s", model.name, model.version, settings.model_dir)
+    server.start([model])
+
+
+class _DropPerRequestLines(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("grpc method:")
+
+
+def _quiet_request_logs() -> None:
+    # One log line per request costs more than a small batch's prediction.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("kserve.trace").setLevel(logging.WARNING)
+    logging.getLogger("kserve").addFilter(_DropPerRequestLines())

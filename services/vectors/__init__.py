@@ -1,0 +1,1 @@
+"""Vector search over labelled past cases: settings, embedding, indexing, exact oracle, CLI."""

@@ -1,0 +1,70 @@
+"""Helpers for integration tests against the real broker: topics, lag, reading a topic."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+
+async def create_topics(bootstrap: str, *names: str, partitions: int = 3) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
+    finally:
+        await admin.close()
+
+
+async def group_lag(bootstrap: str, group_id: str, topic: str) -> int:
+    """Records in `topic` not yet committed by `group_id` (all of them if it never committed)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        [description] = await admin.describe_topics([topic])
+        partitions = [TopicPartition(topic, p["partition"]) for p in description["partitions"]]
+        assert partitions, f"topic {topic} has no partitions"
+        ends = await consumer.end_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
+        lag = 0
+        for partition in partitions:
+            meta = committed.get(partition)
+            done = meta.offset if meta is not None and meta.offset >= 0 else 0
+            lag += ends[partition] - done
+        return lag
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def wait_caught_up(bootstrap: str, group_id: str, topic: str, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    lag = -1
+    while time.monotonic() < deadline:
+        lag = await group_lag(bootstrap, group_id, topic)
+        if lag == 0:
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"group {group_id} still {lag} records behind on {topic} after {timeout_s}s")
+
+
+async def read_all(bootstrap: str, topic: str, expected: int, timeout_s: float = 60.0) -> list:  # type: ignore[type-arg]
+    """Read `topic` from the beginning until `expected` records arrived (or time runs out)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for batch in batches.values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
