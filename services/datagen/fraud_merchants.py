@@ -15,6 +15,7 @@ from services.datagen.sampling import (
     local_time_us,
     lognormal,
     pick_cards,
+    run_starts,
 )
 
 COMPROMISE_FRAUDS_PER_VICTIM = (1, 4)  # uniform
@@ -44,7 +45,7 @@ def compromise_visits(rows: Rows, merchants: Merchants) -> np.ndarray:
     key = rows.card[visits].astype(np.int64) * len(merchants) + merchant[visits]
     order = np.lexsort((rows.seq[visits], rows.t_us[visits], key))
     visits, key = visits[order], key[order]
-    visits = visits[np.concatenate([[True], key[1:] != key[:-1]])]
+    visits = visits[run_starts(key)]
     return visits[np.lexsort((rows.seq[visits], rows.t_us[visits]))]
 
 
@@ -102,7 +103,7 @@ def _seen_by(earlier: Rows, n_merchants: int, key: np.ndarray, t_us: np.ndarray)
     known = earlier.card.astype(np.int64) * n_merchants + earlier.merchant
     order = np.lexsort((earlier.t_us, known))
     known, first_t = known[order], earlier.t_us[order]
-    first = np.concatenate([[True], known[1:] != known[:-1]])
+    first = run_starts(known)
     known, first_t = known[first], first_t[first]
     if known.size == 0:
         return np.zeros(key.shape, dtype=bool)
@@ -155,5 +156,5 @@ def new_merchant_large(
     chosen = card.astype(np.int64) * len(merchants) + merchant
     order = np.lexsort((np.arange(count), t_us, chosen))
     first = np.zeros(count, dtype=bool)
-    first[order[np.concatenate([[True], chosen[order][1:] != chosen[order][:-1]])]] = True
+    first[order[run_starts(chosen[order])]] = True
     return planted.select(new.any(axis=1) & first)

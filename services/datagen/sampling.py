@@ -79,3 +79,10 @@ def incidents(target_rows: float, rows_per_incident: float) -> int:
     if target_rows <= 0:
         return 0
     return max(1, round(target_rows / rows_per_incident))
+
+
+def run_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """True where a sorted key differs from the one before it (the first of each run of equal keys)."""
+    starts = np.ones(sorted_keys.size, dtype=bool)
+    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    return starts

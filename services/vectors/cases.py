@@ -53,12 +53,16 @@ def _aware_timestamps(column: pd.Series) -> list[datetime]:
         return [stamp.to_pydatetime() for stamp in column]
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         raise ValueError("the timestamp column must be timezone-aware")
-    stamps = [
-        value if isinstance(value, datetime) else datetime.fromisoformat(str(value)) for value in column
-    ]
+    stamps = [_instant(value) for value in column]
     if any(stamp.utcoffset() is None for stamp in stamps):
         raise ValueError("every timestamp must carry an offset")
     return stamps
+
+
+def _instant(value: object) -> datetime:
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 def read_cases(path: Path, feature_names: Sequence[str]) -> tuple[list[Case], npt.NDArray[np.float64]]:

@@ -117,3 +117,21 @@ class FeastPusher:
                 await asyncio.to_thread(self._store.push, self._push_source, rows, to=PushMode.ONLINE)
         except (ConnectionError, OSError, TimeoutError, RedisError) as error:
             raise DependencyUnavailable("feast", f"push failed: {error}") from error
+
+
+def historical_features(store: FeatureStore, feature_service: str, entity_df: pd.DataFrame) -> pd.DataFrame:
+    """Point-in-time join of the service's features onto `entity_df` (a unique payment_id,
+    card_id, merchant_id, event_timestamp); each row gets the latest feature rows at or
+    before its timestamp, and null where a view has none.
+
+    Feast's file offline store drops entity rows that match no row of some view (an inner
+    join in effect), so the join runs per view and is left-merged here.
+    """
+    service = store.get_feature_service(feature_service)
+    result = entity_df.copy()
+    for projection in service.feature_view_projections:
+        features = [f"{projection.name}:{feature.name}" for feature in projection.features]
+        joined = store.get_historical_features(entity_df=entity_df, features=features).to_df()
+        columns = ["payment_id", *(feature.name for feature in projection.features)]
+        result = result.merge(joined[columns], on="payment_id", how="left")
+    return result

@@ -1,0 +1,100 @@
+"""`rtinfer vectors index|search` wired to an in-memory index: parquet in, neighbours out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from services.vectors import cli
+from services.vectors.memory import InMemoryIndex
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="rtinfer")
+    cli.register(root.add_subparsers(dest="command", required=True))
+    return root
+
+
+@pytest.fixture
+def cases_file(tmp_path: Path) -> Path:
+    frame = pd.DataFrame(
+        {
+            "case_id": ["p-1", "p-2", "p-3"],
+            "label": [0, 1, 0],
+            "amount": [10.0, 900.0, 12.0],
+            "merchant_id": ["m-1", "m-2", "m-1"],
+            "timestamp": pd.to_datetime(["2024-01-01T10:00Z", "2024-01-01T11:00Z", "2024-01-01T12:00Z"]),
+            "amount_z": [0.1, 3.0, 0.2],
+            "velocity": [1.0, 9.0, 1.5],
+        }
+    )
+    path = tmp_path / "cases.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+@pytest.fixture
+def memory_index(monkeypatch: pytest.MonkeyPatch) -> InMemoryIndex:
+    index = InMemoryIndex()
+    monkeypatch.setattr(cli, "make_index", lambda settings, backend=None: index)
+    return index
+
+
+def test_index_with_model_scaler(
+    parser: argparse.ArgumentParser, cases_file: Path, tmp_path: Path, memory_index: InMemoryIndex
+) -> None:
+    metadata = {"feature_names": ["velocity", "amount_z"], "scaler": {"mean": [1.0, 0.0], "scale": [2.0, 1.0]}}
+    (tmp_path / "metadata.json").write_text(json.dumps(metadata))
+    args = parser.parse_args(
+        ["vectors", "index", "--cases", str(cases_file), "--model-dir", str(tmp_path), "--no-progress"]
+    )
+
+    assert args.handler(args) == 0
+
+    case, vector = memory_index.cases["p-2"]
+    assert vector.tolist() == [4.0, 3.0]
+    assert case.label == 1
+    assert memory_index.closed
+
+
+def test_index_both_backends(parser: argparse.ArgumentParser, cases_file: Path, memory_index: InMemoryIndex) -> None:
+    args = parser.parse_args(
+        ["vectors", "index", "--cases", str(cases_file), "--features", "amount_z,velocity"]
+        + ["--backend", "both", "--collection", "Demo", "--no-progress"]
+    )
+
+    assert args.handler(args) == 0
+    assert memory_index.upsert_calls == 2
+    assert memory_index.dimensions == 2
+
+
+def test_search_by_case_id(
+    parser: argparse.ArgumentParser,
+    cases_file: Path,
+    memory_index: InMemoryIndex,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    embedding = ["--cases", str(cases_file), "--features", "amount_z,velocity"]
+    index_args = parser.parse_args(["vectors", "index", *embedding, "--no-progress"])
+    assert index_args.handler(index_args) == 0
+
+    args = parser.parse_args(["vectors", "search", *embedding, "--case-id", "p-1", "-k", "2"])
+
+    assert args.handler(args) == 0
+    printed = capsys.readouterr().out
+    assert printed.index("p-1") < printed.index("p-3")
+    assert "p-2" not in printed
+
+
+def test_search_needs_a_query(parser: argparse.ArgumentParser, capsys: pytest.CaptureFixture[str]) -> None:
+    args = parser.parse_args(["vectors", "search", "--case-id", "p-1"])
+
+    assert args.handler(args) == 2
+    assert "--cases" in capsys.readouterr().err

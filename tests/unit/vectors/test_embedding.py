@@ -1,0 +1,52 @@
+"""Embedding = (x - mean) / scale as float32, from the model artifact or fitted on the cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from services.vectors.embedding import Standardizer
+
+pytestmark = pytest.mark.unit
+
+
+def test_standardizes_with_the_stored_scaler(tmp_path: Path) -> None:
+    metadata = {"feature_names": ["amount", "velocity"], "scaler": {"mean": [10.0, 2.0], "scale": [5.0, 0.5]}}
+    (tmp_path / "metadata.json").write_text(json.dumps(metadata))
+
+    standardizer = Standardizer.from_model_dir(tmp_path)
+    embedding = standardizer.embed([[20.0, 2.0], [0.0, 3.0]])
+
+    assert standardizer.feature_names == ("amount", "velocity")
+    assert embedding.dtype == np.float32
+    assert embedding.tolist() == [[2.0, 0.0], [-2.0, 2.0]]
+
+
+def test_constant_feature_divides_by_one() -> None:
+    standardizer = Standardizer.fit(["a", "b"], [[1.0, 7.0], [3.0, 7.0]])
+
+    assert standardizer.embed([[2.0, 9.0]]).tolist() == [[0.0, 2.0]]
+
+
+def test_fitted_embedding_has_zero_mean_unit_variance() -> None:
+    rng = np.random.default_rng(0)
+    features = rng.normal(loc=50, scale=12, size=(1000, 3))
+
+    embedding = Standardizer.fit(["a", "b", "c"], features).embed(features)
+
+    assert np.abs(embedding.mean(axis=0)).max() < 1e-4
+    assert np.abs(embedding.std(axis=0) - 1).max() < 1e-4
+
+
+def test_rejects_wrong_width_and_incomplete_metadata(tmp_path: Path) -> None:
+    standardizer = Standardizer.fit(["a", "b"], [[1.0, 2.0], [2.0, 3.0]])
+    with pytest.raises(ValueError, match="rows of 2 features"):
+        standardizer.embed([[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="2 means"):
+        Standardizer(("a", "b"), np.zeros(3), np.ones(3))
+    (tmp_path / "metadata.json").write_text(json.dumps({"feature_names": ["a"]}))
+    with pytest.raises(ValueError, match="scaler"):
+        Standardizer.from_model_dir(tmp_path)
