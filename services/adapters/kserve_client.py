@@ -64,6 +64,7 @@ class KServeModelClient:
         timeout_s: per request.
         rest_url: REST base URL used by explain() (V1) when protocol is "grpc"; defaults to target for REST.
         rest_binary: send and receive V2 REST tensors as raw bytes (the binary tensor extension).
+        http_client: an httpx.AsyncClient to use instead of a new one (closed by close() either way).
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class KServeModelClient:
         *,
         rest_url: str | None = None,
         rest_binary: bool = True,
+        http_client: httpx.AsyncClient | None = None,
     ) -> None:
         if protocol not in ("rest", "grpc"):
             raise ValueError(f"protocol must be 'rest' or 'grpc', not {protocol!r}")
@@ -84,7 +86,7 @@ class KServeModelClient:
         self.rest_binary = rest_binary
         self._grpc_target = target if protocol == "grpc" else None
         self._rest_url = (rest_url or (target if protocol == "rest" else None) or "").rstrip("/") or None
-        self._http = httpx.AsyncClient(timeout=timeout_s) if self._rest_url else None
+        self._http = http_client or (httpx.AsyncClient(timeout=timeout_s) if self._rest_url else None)
         self._channel: grpc.aio.Channel | None = None
         self._stub: Any = None
 

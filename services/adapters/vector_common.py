@@ -14,7 +14,7 @@ from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from services.core.ports import Case, FloatMatrix
 
@@ -55,6 +55,12 @@ class WeaviateIndexSettings(BaseModel):
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError(f"expected http(s)://host[:port], got {url!r}")
         return url
+
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> WeaviateIndexSettings:
+        if self.grpc_port == self.http_port:
+            raise ValueError(f"REST and gRPC cannot share port {self.grpc_port} on one host")
+        return self
 
     @property
     def host(self) -> str:

@@ -85,3 +85,17 @@ class VectorIndexPort(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredFeature:
+    """A feature value from the online store and the event time it was written for."""
+
+    value: float | None
+    event_timestamp: datetime | None
+
+
+class FeaturesPort(Protocol):
+    """Online feature reads for a batch: one call, one row per entity row, in order."""
+
+    async def read(self, entity_rows: list[dict[str, str]]) -> list[dict[str, StoredFeature]]: ...

@@ -37,7 +37,10 @@ class GeneratedTables:
 
 @dataclass(frozen=True, slots=True)
 class GeneratedData:
-    """The generated data: payments sorted by timestamp then payment_id, cards and merchants by id."""
+    """The generated data: payments sorted by timestamp then payment_id, cards and merchants by id.
+
+    The DataFrame properties convert the Arrow tables on every access; keep the result.
+    """
 
     config: GeneratorConfig
     tables: GeneratedTables

@@ -39,7 +39,10 @@ class InMemoryIndex:
         matrix = np.stack([vector for _, vector in stored])
         rows, distances = exact_knn(matrix, vectors, k)
         return [
-            [_neighbour(stored[int(row)][0], float(distance)) for row, distance in zip(found, dist, strict=True)]
+            [
+                _neighbour(stored[int(row)][0], float(distance))
+                for row, distance in zip(found, dist, strict=True)
+            ]
             for found, dist in zip(rows, distances, strict=True)
         ]
 

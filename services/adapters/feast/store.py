@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from feast.data_source import PushMode
 from services.adapters.feast.definitions import CARD_ROLLING_PUSH, build_repo
 from services.adapters.feast.settings import FeastSettings
 from services.core.errors import DependencyUnavailable
+from services.core.ports import StoredFeature
 
 
 def repo_config(settings: FeastSettings) -> RepoConfig:
@@ -53,12 +53,6 @@ def apply_definitions(settings: FeastSettings) -> FeatureStore:
     return store
 
 
-@dataclass(frozen=True)
-class OnlineFeature:
-    value: float | None
-    event_timestamp: datetime | None
-
-
 class FeastOnlineFeatures:
     """Online reads of a FeatureService: values with the timestamps they were written at."""
 
@@ -67,7 +61,7 @@ class FeastOnlineFeatures:
         self._service = store.get_feature_service(feature_service)
         self._async = store.config.online_store.type == "redis"
 
-    async def read(self, entity_rows: list[dict[str, str]]) -> list[dict[str, OnlineFeature]]:
+    async def read(self, entity_rows: list[dict[str, str]]) -> list[dict[str, StoredFeature]]:
         """One call for the whole batch; a row per entity row, in order."""
         try:
             if self._async:
@@ -84,11 +78,11 @@ class FeastOnlineFeatures:
         return _rows(table, len(entity_rows), frozenset(entity_rows[0]) if entity_rows else frozenset())
 
 
-def _rows(table: dict[str, list[Any]], count: int, join_keys: frozenset[str]) -> list[dict[str, OnlineFeature]]:
+def _rows(table: dict[str, list[Any]], count: int, join_keys: frozenset[str]) -> list[dict[str, StoredFeature]]:
     names = [
         name for name in table if name not in join_keys and not name.endswith("__ts") and f"{name}__ts" in table
     ]
-    rows: list[dict[str, OnlineFeature]] = []
+    rows: list[dict[str, StoredFeature]] = []
     for index in range(count):
         row = {}
         for name in names:
@@ -96,7 +90,7 @@ def _rows(table: dict[str, list[Any]], count: int, join_keys: frozenset[str]) ->
             seconds = table[f"{name}__ts"][index]
             valid = value is not None and not (isinstance(value, float) and math.isnan(value))
             stamp = datetime.fromtimestamp(seconds, tz=UTC) if seconds else None
-            row[name] = OnlineFeature(float(value) if valid else None, stamp if valid else None)
+            row[name] = StoredFeature(float(value) if valid else None, stamp if valid else None)
         rows.append(row)
     return rows
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.datagen import GeneratedData, GeneratorConfig, generate, write_dataset
+from services.datagen import STAGES, GeneratedData, GeneratorConfig, generate, write_dataset
 
 from .conftest import SMALL
 
@@ -46,6 +46,4 @@ def test_another_seed_gives_other_data(small_data: GeneratedData):
 def test_progress_is_told_every_stage_in_order():
     seen: list[str] = []
     generate(GeneratorConfig(seed=1, cards=50, merchants=30, days=3), progress=seen.append)
-    from services.datagen import STAGES
-
     assert seen == list(STAGES)

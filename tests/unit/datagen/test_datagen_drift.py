@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.datagen import Drift, GeneratedData, GeneratorConfig, generate
+from services.datagen import Drift, GeneratedData, GeneratorConfig, generate, summarize
 from services.datagen.catalog import COUNTRY_CODES, COUNTRY_UTC_OFFSET_H
 
 from .conftest import SMALL
@@ -80,9 +80,7 @@ def test_new_pattern_drift_adds_night_atm_cash_abroad(
     pd.testing.assert_frame_equal(others.drop(columns="payment_id"), base_after.drop(columns="payment_id"))
 
 
-def test_drift_parameters_reach_the_summary(tmp_path):
-    from services.datagen import summarize
-
+def test_drift_parameters_reach_the_summary():
     config = GeneratorConfig(seed=2, cards=80, merchants=40, days=6, drift=Drift.AMOUNTS)
     summary = summarize(generate(config))
     assert summary["parameters"]["drift"] == "amounts"

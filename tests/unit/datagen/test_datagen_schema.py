@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -120,8 +120,6 @@ def test_cards_and_merchants_tables(
 
 
 def test_config_rejects_naive_start_and_bad_ranges():
-    from datetime import datetime
-
     with pytest.raises(ValueError, match="timezone"):
         GeneratorConfig(seed=1, start=datetime(2026, 1, 1))  # noqa: DTZ001 - the point of the test
     with pytest.raises(ValueError, match="fraud_rate"):

@@ -50,7 +50,10 @@ def memory_index(monkeypatch: pytest.MonkeyPatch) -> InMemoryIndex:
 def test_index_with_model_scaler(
     parser: argparse.ArgumentParser, cases_file: Path, tmp_path: Path, memory_index: InMemoryIndex
 ) -> None:
-    metadata = {"feature_names": ["velocity", "amount_z"], "scaler": {"mean": [1.0, 0.0], "scale": [2.0, 1.0]}}
+    metadata = {
+        "feature_names": ["velocity", "amount_z"],
+        "scaler": {"mean": [1.0, 0.0], "scale": [2.0, 1.0]},
+    }
     (tmp_path / "metadata.json").write_text(json.dumps(metadata))
     args = parser.parse_args(
         ["vectors", "index", "--cases", str(cases_file), "--model-dir", str(tmp_path), "--no-progress"]
@@ -64,7 +67,9 @@ def test_index_with_model_scaler(
     assert memory_index.closed
 
 
-def test_index_both_backends(parser: argparse.ArgumentParser, cases_file: Path, memory_index: InMemoryIndex) -> None:
+def test_index_both_backends(
+    parser: argparse.ArgumentParser, cases_file: Path, memory_index: InMemoryIndex
+) -> None:
     args = parser.parse_args(
         ["vectors", "index", "--cases", str(cases_file), "--features", "amount_z,velocity"]
         + ["--backend", "both", "--collection", "Demo", "--no-progress"]

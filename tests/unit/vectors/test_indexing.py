@@ -17,7 +17,9 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def _cases(count: int) -> list[Case]:
-    return [Case(f"case-{i}", i % 2, 10.0 * i, f"m-{i % 3}", START + timedelta(hours=i)) for i in range(count)]
+    return [
+        Case(f"case-{i}", i % 2, 10.0 * i, f"m-{i % 3}", START + timedelta(hours=i)) for i in range(count)
+    ]
 
 
 async def test_imports_in_batches_and_ensures_the_collection() -> None:

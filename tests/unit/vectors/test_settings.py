@@ -65,3 +65,5 @@ def test_weaviate_url_must_be_http() -> None:
     with pytest.raises(ValidationError, match="http"):
         WeaviateIndexSettings(collection="Cases", url="grpc://127.0.0.1:50051")
     assert WeaviateIndexSettings(collection="Cases", url="http://127.0.0.1").http_port == 8080
+    with pytest.raises(ValidationError, match="share port"):
+        WeaviateIndexSettings(collection="Cases", url="http://127.0.0.1:9000", grpc_port=9000)

@@ -1,0 +1,91 @@
+"""Enrichment: stored features plus request-time features, checked for freshness."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from events import FeatureUse
+from services.core.ports import StoredFeature
+from services.core.scoring.policy import FreshnessPolicy, StalePolicy
+
+# (payload, stored features) -> request-time features; chosen by configuration.
+RequestFeatureFn = Callable[[Any, Mapping[str, StoredFeature]], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class EnrichedRow:
+    vector: list[float]  # in the model's feature order; NaN = missing
+    uses: dict[str, FeatureUse]
+    stale: list[str]
+    defaulted: list[str]
+
+
+def enrich_row(
+    payload: Any,
+    stored: Mapping[str, StoredFeature],
+    feature_names: Sequence[str],
+    request_features: RequestFeatureFn,
+    freshness: FreshnessPolicy,
+    at: datetime,
+) -> EnrichedRow:
+    """One event's model input and what it saw.
+
+    Args:
+        at: the time ages are measured at (the event's time, so replays are judged the
+            way live traffic was).
+    """
+    computed = request_features(payload, stored)
+    vector: list[float] = []
+    uses: dict[str, FeatureUse] = {}
+    stale: list[str] = []
+    defaulted: list[str] = []
+    for name in feature_names:
+        if name in computed:
+            value = computed[name]
+            vector.append(value)
+            uses[name] = FeatureUse(value=_finite(value), event_timestamp=at, age_s=0.0)
+            continue
+        feature = stored.get(name, StoredFeature(None, None))
+        age = (at - feature.event_timestamp).total_seconds() if feature.event_timestamp else None
+        limit = freshness.max_age(name)
+        too_old = age is not None and limit is not None and age > limit
+        value = feature.value if feature.value is not None else math.nan
+        used_default = False
+        if too_old:
+            stale.append(name)
+            if freshness.on_stale is StalePolicy.DEFAULT:
+                value = freshness.default(name)
+                used_default = True
+                defaulted.append(name)
+        vector.append(value)
+        uses[name] = FeatureUse(
+            value=_finite(value),
+            event_timestamp=feature.event_timestamp,
+            age_s=None if age is None else max(age, 0.0),
+            stale=too_old,
+            defaulted=used_default,
+        )
+    return EnrichedRow(vector, uses, stale, defaulted)
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def payment_request_features(payment: Any, stored: Mapping[str, StoredFeature]) -> dict[str, float]:
+    """The fraud use case's request-time features (see services.core.features)."""
+    from services.core.features import request_features
+
+    return request_features(
+        payment.amount,
+        payment.timestamp,
+        str(payment.channel),
+        stored.get("card_last_payment_ts", StoredFeature(None, None)).value,
+        stored.get("card_mean_amount_7d", StoredFeature(None, None)).value,
+    )

@@ -1,0 +1,227 @@
+"""The scoring pipeline for one micro-batch, pure over ports.
+
+enrich (one feature read) -> predict and find neighbours concurrently (one request each)
+-> decide -> prediction events (+ which ones to explain). Failures are values tagged with
+their stage; a dependency that the batch cannot do without raises DependencyError so the
+caller retries, pauses or redelivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from events import (
+    Degraded,
+    Event,
+    ExplainReason,
+    HttpOrigin,
+    KafkaOrigin,
+    Neighbour,
+    Prediction,
+    ReasonCode,
+    prediction_event,
+)
+from services.core.errors import DependencyError, DependencyUnavailable
+from services.core.ports import FeaturesPort, ModelInfo, ModelPort, VectorIndexPort
+from services.core.ports import Neighbour as FoundNeighbour
+from services.core.scoring.enrich import EnrichedRow, RequestFeatureFn, enrich_row
+from services.core.scoring.policy import ScoringPolicy, StalePolicy
+
+Embedder = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]
+
+
+@dataclass(frozen=True)
+class ScoringItem:
+    """A decoded input event and where it came from."""
+
+    event: Event[Any]
+    origin: KafkaOrigin | HttpOrigin
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class StageFailure:
+    """An item that cannot be scored; it goes to the DLQ with this reason."""
+
+    item: ScoringItem
+    stage: str
+    reason: str
+    message: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Scored:
+    item: ScoringItem
+    prediction: Event[Prediction]
+    features: npt.NDArray[np.float32]  # the model input row
+    explain: ExplainReason | None
+
+
+@dataclass
+class BatchResult:
+    scored: list[Scored] = field(default_factory=list)
+    failures: list[StageFailure] = field(default_factory=list)
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    degraded: int = 0
+
+
+class ScoringPipeline:
+    def __init__(
+        self,
+        policy: ScoringPolicy,
+        model_info: ModelInfo,
+        features: FeaturesPort,
+        model: ModelPort,
+        vectors: VectorIndexPort | None,
+        embed: Embedder,
+        request_features: RequestFeatureFn,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.policy = policy
+        self.model_info = model_info
+        self._features = features
+        self._model = model
+        self._vectors = vectors
+        self._embed = embed
+        self._request_features = request_features
+        self._clock = clock
+
+    async def run(self, items: Sequence[ScoringItem]) -> BatchResult:
+        result = BatchResult()
+        if not items:
+            return result
+        started = time.perf_counter()
+        enriched = await self._enrich(items, result)
+        result.stage_ms["enrich"] = _ms(started)
+        keep = [(item, row) for item, row in zip(items, enriched, strict=True) if row is not None]
+        if not keep:
+            return result
+        matrix = np.asarray([row.vector for _, row in keep], dtype=np.float32)
+        scores, neighbours, timings = await self._predict_and_search(matrix)
+        result.stage_ms.update(timings)
+        decided = time.perf_counter()
+        for index, (item, row) in enumerate(keep):
+            scored = self._output(item, row, float(scores[index]), neighbours, index, result.stage_ms)
+            result.scored.append(scored)
+            result.degraded += bool(scored.prediction.data.degraded)
+        result.stage_ms["decide"] = _ms(decided)
+        result.stage_ms["total"] = _ms(started)
+        return result
+
+    async def _enrich(self, items: Sequence[ScoringItem], result: BatchResult) -> list[EnrichedRow | None]:
+        keys = self.policy.entity_keys
+        entity_rows = [{join_key: str(getattr(item.event.data, field)) for field, join_key in keys} for item in items]
+        try:
+            stored = await asyncio.wait_for(self._features.read(entity_rows), self.policy.features_timeout_s)
+        except TimeoutError as error:
+            raise DependencyUnavailable("feast", f"online read timed out after {self.policy.features_timeout_s}s") from error
+        rows: list[EnrichedRow | None] = []
+        for item, stored_row in zip(items, stored, strict=True):
+            payload = item.event.data
+            row = enrich_row(
+                payload, stored_row, self.model_info.feature_names, self._request_features,
+                self.policy.freshness, at=item.event.time,
+            )
+            if row.stale and self.policy.freshness.on_stale is StalePolicy.REJECT:
+                result.failures.append(StageFailure(
+                    item, "enrich", "stale_features",
+                    f"features older than their max age: {', '.join(row.stale)}", field=row.stale[0],
+                ))
+                rows.append(None)
+                continue
+            rows.append(row)
+        return rows
+
+    async def _predict_and_search(
+        self, matrix: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.float64], list[list[FoundNeighbour]] | None, dict[str, float]]:
+        timings: dict[str, float] = {}
+
+        async def timed(name: str, call: Any, timeout: float) -> Any:
+            started = time.perf_counter()
+            try:
+                return await asyncio.wait_for(call, timeout)
+            except TimeoutError as error:
+                raise DependencyUnavailable(name, f"no answer within {timeout}s") from error
+            finally:
+                timings[name] = _ms(started)
+
+        predict = timed("model", self._model.predict(matrix), self.policy.model_timeout_s)
+        if self._vectors is None:
+            return await predict, None, timings
+        search = timed(
+            "vectors", self._vectors.search(self._embed(matrix), self.policy.neighbours_k),
+            self.policy.vectors_timeout_s,
+        )
+        scores, found = await asyncio.gather(predict, search, return_exceptions=True)
+        if isinstance(scores, BaseException):
+            raise scores
+        if isinstance(found, DependencyError) and self.policy.degrade_without_neighbours:
+            return scores, None, timings
+        if isinstance(found, BaseException):
+            raise found
+        return scores, found, timings
+
+    def _output(
+        self,
+        item: ScoringItem,
+        row: EnrichedRow,
+        score: float,
+        neighbours: list[list[FoundNeighbour]] | None,
+        index: int,
+        stage_ms: dict[str, float],
+    ) -> Scored:
+        policy = self.policy
+        payload = item.event.data
+        decision = policy.decision.decide(score)
+        explain = policy.explanation.reason(item.event.id, score, decision)
+        degraded = []
+        if neighbours is None and self._vectors is not None:
+            degraded.append(Degraded.NO_NEIGHBOURS.value)
+        if row.stale:
+            degraded.append(Degraded.STALE_FEATURES.value)
+        if row.defaulted:
+            degraded.append(Degraded.DEFAULTED_FEATURES.value)
+        prediction = Prediction(
+            input_id=item.event.id,
+            input_source=item.event.source,
+            entity={join_key: str(getattr(payload, name)) for name, join_key in policy.entity_keys},
+            score=min(max(score, 0.0), 1.0),
+            decision=decision,
+            threshold=policy.decision.review_at,
+            model_name=self.model_info.name,
+            model_version=self.model_info.version,
+            features=row.uses,
+            neighbours=_neighbours(neighbours[index]) if neighbours is not None else [],
+            degraded=degraded,
+            latency_ms={name: round(ms, 3) for name, ms in stage_ms.items()},
+            segment={name: str(getattr(payload, name)) for name in policy.segment_fields if hasattr(payload, name)},
+            explained=explain is not None,
+        )
+        event = prediction_event(item.event, prediction, source=policy.source, time=self._clock())
+        return Scored(item, event, np.asarray(row.vector, dtype=np.float32), explain)
+
+
+def _neighbours(found: list[FoundNeighbour]) -> list[Neighbour]:
+    return [
+        Neighbour(id=n.id, distance=float(n.distance), label=n.label if n.label in (0, 1) else None)  # type: ignore[arg-type]
+        for n in found
+    ]
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+def dead_letter_reason(failure: StageFailure) -> str:
+    """The reason code carried by a failure (kept as a plain string for new stages)."""
+    return failure.reason or ReasonCode.INTERNAL.value

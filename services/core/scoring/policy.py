@@ -1,0 +1,96 @@
+"""Scoring policies: decision thresholds, feature freshness, explanation rules. Pure data."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from events import Decision, ExplainReason
+
+
+class StalePolicy(StrEnum):
+    """What to do with a feature older than its max age."""
+
+    REJECT = "reject"  # the event goes to the DLQ (stage enrich, reason stale_features)
+    FLAG = "flag"  # keep the value, mark it stale, flag the prediction degraded
+    DEFAULT = "default"  # replace it with the configured default, mark it defaulted
+
+
+@dataclass(frozen=True)
+class FreshnessPolicy:
+    """Max age per feature (glob patterns, first match wins; no match means no limit)."""
+
+    max_age_s: tuple[tuple[str, float], ...] = ()
+    on_stale: StalePolicy = StalePolicy.FLAG
+    defaults: tuple[tuple[str, float], ...] = ()
+
+    def max_age(self, feature: str) -> float | None:
+        for pattern, seconds in self.max_age_s:
+            if fnmatch.fnmatchcase(feature, pattern):
+                return seconds
+        return None
+
+    def default(self, feature: str) -> float:
+        for pattern, value in self.defaults:
+            if fnmatch.fnmatchcase(feature, pattern):
+                return value
+        return float("nan")
+
+
+@dataclass(frozen=True)
+class DecisionPolicy:
+    review_at: float = 0.5
+    decline_at: float = 0.9
+
+    def decide(self, score: float) -> Decision:
+        if score >= self.decline_at:
+            return Decision.DECLINE
+        if score >= self.review_at:
+            return Decision.REVIEW
+        return Decision.APPROVE
+
+
+@dataclass(frozen=True)
+class ExplanationPolicy:
+    """Which predictions get an explanation event; rules are checked in this order."""
+
+    always: bool = False
+    flagged: bool = True  # decision is review or decline
+    score_band: tuple[float, float] | None = None  # low confidence: lo <= score <= hi
+    sample_rate: float = 0.0  # deterministic by input id, so a redelivery decides the same
+
+    def reason(self, input_id: str, score: float, decision: Decision) -> ExplainReason | None:
+        if self.always:
+            return ExplainReason.ALWAYS
+        if self.flagged and decision is not Decision.APPROVE:
+            return ExplainReason.FLAGGED
+        if self.score_band and self.score_band[0] <= score <= self.score_band[1]:
+            return ExplainReason.SCORE_BAND
+        if self.sample_rate > 0 and _unit_hash(input_id) < self.sample_rate:
+            return ExplainReason.SAMPLED
+        return None
+
+
+def _unit_hash(text: str) -> float:
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+@dataclass(frozen=True)
+class ScoringPolicy:
+    """Everything the pure pipeline needs to know besides its ports."""
+
+    entity_keys: tuple[tuple[str, str], ...] = (("card_id", "card_id"), ("merchant_id", "merchant_id"))
+    segment_fields: tuple[str, ...] = ("country", "card_type", "merchant_category", "channel")
+    decision: DecisionPolicy = field(default_factory=DecisionPolicy)
+    freshness: FreshnessPolicy = field(default_factory=FreshnessPolicy)
+    explanation: ExplanationPolicy = field(default_factory=ExplanationPolicy)
+    neighbours_k: int = 5
+    degrade_without_neighbours: bool = True  # vector search down: emit flagged outputs
+    features_timeout_s: float = 1.0
+    model_timeout_s: float = 2.0
+    vectors_timeout_s: float = 1.0
+    top_contributions: int = 5
+    source: str = "/rtinfer/scoring"
