@@ -15,21 +15,25 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from services.adapters.milvus_index import MilvusLiteIndex
 from services.adapters.vector_common import QueryMode
-from services.adapters.weaviate_index import WeaviateIndex
 from services.core.errors import DependencyError
-from services.core.ports import Case, FloatMatrix, VectorIndexPort
-from services.vectors.factory import make_index
+from services.core.ports import Case, FloatMatrix
 from services.vectors.indexing import index_cases
 from services.vectors.knn import exact_knn, recall_at_k
 from services.vectors.settings import Backend, VectorSettings
 from services.vectors.synthetic import synthetic_cases, synthetic_queries
+
+if TYPE_CHECKING:  # the SDKs load only when a benchmark runs, not when the CLI is built
+    from services.adapters.milvus_index import MilvusLiteIndex
+    from services.adapters.weaviate_index import WeaviateIndex
+
+    Adapter = WeaviateIndex | MilvusLiteIndex
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,8 @@ async def _measure_all(
             try:
                 imports += await _imports(args, scoped, backend, cases, vectors)
                 for mode in QueryMode:
-                    timings.append(await _time_mode(args, scoped, backend, mode, queries, expected))
+                    index = _adapter(scoped, backend, query_mode=mode)
+                    timings.append(await _time_mode(args, index, f"{backend}:{mode}", queries, expected))
             except DependencyError as error:
                 failures += 1
                 console.print(f"[red]{backend} skipped[/]: {error}")
@@ -124,27 +129,28 @@ async def _imports(
     vectors: FloatMatrix,
 ) -> list[ImportRate]:
     """Import rate of the default path; for Weaviate also insert_many requests 1 and 4 in flight."""
-    rates = [
-        ImportRate(backend, "default", await _import(make_index(settings, backend), args, cases, vectors))
-    ]
+    rates = [ImportRate(backend, "default", await _import(_adapter(settings, backend), args, cases, vectors))]
     if backend == "milvus":
-        unflushed = settings.milvus().model_copy(
-            update={"collection": f"{settings.collection}NoFlush", "flush_on_upsert": False}
+        unflushed = _adapter(
+            settings, backend, collection=f"{settings.collection}NoFlush", flush_on_upsert=False
         )
-        rate = await _import(MilvusLiteIndex(unflushed), args, cases, vectors, keep=False)
+        rate = await _import(unflushed, args, cases, vectors, keep=False)
         rates.append(ImportRate(backend, "no flush per upsert", rate))
     if backend == "weaviate":
         for in_flight in (1, 4):
-            scratch = settings.weaviate().model_copy(
-                update={"collection": f"{settings.collection}I{in_flight}", "import_concurrency": in_flight}
+            scratch = _adapter(
+                settings,
+                backend,
+                collection=f"{settings.collection}I{in_flight}",
+                import_concurrency=in_flight,
             )
-            rate = await _import(WeaviateIndex(scratch), args, cases, vectors, keep=False)
+            rate = await _import(scratch, args, cases, vectors, keep=False)
             rates.append(ImportRate(backend, f"insert_many, {in_flight} in flight", rate))
     return rates
 
 
 async def _import(
-    index: VectorIndexPort,
+    index: Adapter,
     args: argparse.Namespace,
     cases: list[Case],
     vectors: FloatMatrix,
@@ -155,20 +161,18 @@ async def _import(
         await index_cases(index, cases, vectors, args.import_batch, progress=False)
         return len(cases) / (time.perf_counter() - started)
     finally:
-        if not keep and isinstance(index, WeaviateIndex | MilvusLiteIndex):
+        if not keep:
             await index.drop_collection()
         await index.close()
 
 
 async def _time_mode(
     args: argparse.Namespace,
-    settings: VectorSettings,
-    backend: Backend,
-    mode: QueryMode,
+    index: Adapter,
+    label: str,
     queries: FloatMatrix,
     expected: list[list[str]],
 ) -> Timing:
-    index = make_index(settings.model_copy(update={"query_mode": mode}), backend)
     try:
         found = [[n.id for n in row] for row in await index.search(queries, args.k)]
         batches = [queries[start : start + args.batch] for start in range(0, len(queries), args.batch)]
@@ -185,15 +189,26 @@ async def _time_mode(
         await index.close()
     p50, p99 = np.percentile(np.asarray(latencies) * 1000.0, [50, 99])
     recall = recall_at_k(found, expected)
-    return Timing(backend, str(mode), args.batch, len(latencies), float(p50), float(p99), recall)
+    backend, mode = label.split(":")
+    return Timing(backend, mode, args.batch, len(latencies), float(p50), float(p99), recall)
 
 
 async def _drop(settings: VectorSettings, backend: Backend) -> None:
-    index = make_index(settings, backend)
-    if isinstance(index, WeaviateIndex | MilvusLiteIndex):
-        with contextlib.suppress(DependencyError):  # the backend is down; nothing was left behind
-            await index.drop_collection()
+    index = _adapter(settings, backend)
+    with contextlib.suppress(DependencyError):  # the backend is down; nothing was left behind
+        await index.drop_collection()
     await index.close()
+
+
+def _adapter(settings: VectorSettings, backend: Backend, **changes: Any) -> Adapter:
+    """The backend's adapter with some of its settings changed (collection, mode, import)."""
+    if backend == "weaviate":
+        from services.adapters.weaviate_index import WeaviateIndex
+
+        return WeaviateIndex(settings.weaviate().model_copy(update=changes))
+    from services.adapters.milvus_index import MilvusLiteIndex
+
+    return MilvusLiteIndex(settings.milvus().model_copy(update=changes))
 
 
 def _print_timings(console: Console, timings: list[Timing]) -> None:

@@ -13,7 +13,6 @@ from rich.table import Table
 
 from services.core.errors import DependencyError
 from services.core.ports import Case, FloatMatrix, Neighbour
-from services.vectors.cases import read_cases
 from services.vectors.embedding import Standardizer
 from services.vectors.factory import make_index
 from services.vectors.indexing import index_cases
@@ -107,6 +106,8 @@ def _settings(args: argparse.Namespace) -> VectorSettings:
 
 
 def _embedded_cases(args: argparse.Namespace) -> tuple[list[Case], FloatMatrix]:
+    from services.vectors.cases import read_cases  # pandas loads only when a command runs
+
     if args.model_dir:
         standardizer = Standardizer.from_model_dir(args.model_dir)
         cases, features = read_cases(args.cases, standardizer.feature_names)

@@ -1,0 +1,125 @@
+"""Settings of the scoring service (env prefix RTINFER_SCORING_, nested with __)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.adapters.feast.settings import FeastSettings
+from services.adapters.kafka.settings import KafkaSettings
+from services.adapters.kserve_client import KServeClientSettings
+from services.core.scoring.policy import (
+    DecisionPolicy,
+    ExplanationPolicy,
+    FreshnessPolicy,
+    ScoringPolicy,
+    StalePolicy,
+)
+from services.vectors.settings import VectorSettings
+
+
+class Topics(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    payments: str = "payments"
+    predictions: str = "predictions"
+    explanations: str = "explanations"
+    dlq: str = "payments.dlq"
+
+
+class Resilience(BaseModel):
+    """Retries, breakers and what to do when a dependency stays down."""
+
+    model_config = ConfigDict(frozen=True)
+
+    retry_budget_s: float = Field(default=20.0, description="retry a failing batch this long (< max.poll.interval)")
+    retry_initial_s: float = 0.1
+    retry_max_s: float = 2.0
+    breaker_fail_max: int = Field(default=5, description="consecutive failed batches that open a breaker")
+    breaker_reset_s: float = Field(default=10.0, description="how long an open breaker waits before a trial")
+    on_vectors_down: Literal["degrade", "pause"] = "degrade"
+
+
+class ScoringSettings(BaseSettings):
+    """Everything the scoring service reads; built once in its entry point."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RTINFER_SCORING_", env_nested_delimiter="__", frozen=True, protected_namespaces=()
+    )
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    feast: FeastSettings = Field(default_factory=FeastSettings)
+    model: KServeClientSettings = Field(default_factory=KServeClientSettings)
+    vectors: VectorSettings = Field(default_factory=VectorSettings)
+    topics: Topics = Field(default_factory=Topics)
+    resilience: Resilience = Field(default_factory=Resilience)
+
+    model_dir: Path = Field(
+        default=Path("var/model"), description="model artifact (metadata.json: scaler, thresholds)"
+    )
+    group_id: str = "rtinfer-scoring"
+    max_records: int = Field(default=256, ge=1, description="records per micro-batch")
+    batch_timeout_ms: int = Field(default=20, ge=1, description="max wait to fill a micro-batch")
+    max_event_bytes: int = 65536
+    entity_keys: dict[str, str] = Field(
+        default={"card_id": "card_id", "merchant_id": "merchant_id"},
+        description="payload field -> Feast join key",
+    )
+    segment_fields: tuple[str, ...] = ("country", "card_type", "merchant_category", "channel")
+    request_features: str = Field(
+        default="services.core.scoring.enrich:payment_request_features",
+        description="module:function computing request-time features",
+    )
+    review_at: float | None = Field(default=None, description="default: the artifact's review threshold")
+    decline_at: float | None = Field(default=None, description="default: the artifact's decline threshold")
+    max_age_s: dict[str, float] = Field(
+        default={"card_profile_*": 2 * 86400.0, "card_mean_amount_7d": 2 * 86400.0, "card_count_7d": 2 * 86400.0,
+                 "merchant_*": 2 * 86400.0, "card_*": 30 * 86400.0},
+        description="max feature age in seconds by name pattern (first match wins)",
+    )
+    on_stale: StalePolicy = StalePolicy.FLAG
+    stale_defaults: dict[str, float] = Field(default_factory=dict)
+    explain_always: bool = False
+    explain_flagged: bool = True
+    explain_score_band: tuple[float, float] | None = None
+    explain_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    explain_queue: int = Field(default=10_000, description="bounded explanation queue")
+    top_contributions: int = 5
+    features_timeout_s: float = 1.0
+    vectors_enabled: bool = True
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8090, description="push ingress, /healthz, /readyz, /metrics")
+    http_max_in_flight: int = Field(default=64, description="concurrent push requests before 429")
+    http_reply: bool = Field(default=False, description="reply to a single pushed event with its prediction")
+    metrics_port: int | None = Field(default=None, description="separate Prometheus port (pull mode)")
+    otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces and metrics endpoint")
+    shutdown_timeout_s: float = Field(default=20.0, description="bound on the SIGTERM drain")
+    source: str = "/rtinfer/scoring"
+
+    def policy(self, review_at: float, decline_at: float) -> ScoringPolicy:
+        return ScoringPolicy(
+            entity_keys=tuple(self.entity_keys.items()),
+            segment_fields=self.segment_fields,
+            decision=DecisionPolicy(review_at=self.review_at or review_at, decline_at=self.decline_at or decline_at),
+            freshness=FreshnessPolicy(
+                max_age_s=tuple(self.max_age_s.items()),
+                on_stale=self.on_stale,
+                defaults=tuple(self.stale_defaults.items()),
+            ),
+            explanation=ExplanationPolicy(
+                always=self.explain_always,
+                flagged=self.explain_flagged,
+                score_band=self.explain_score_band,
+                sample_rate=self.explain_sample_rate,
+            ),
+            neighbours_k=self.vectors.k,
+            degrade_without_neighbours=self.resilience.on_vectors_down == "degrade",
+            features_timeout_s=self.features_timeout_s,
+            model_timeout_s=self.model.timeout_s,
+            vectors_timeout_s=self.vectors.timeout_s,
+            top_contributions=self.top_contributions,
+            source=self.source,
+        )
