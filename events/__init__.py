@@ -3,13 +3,39 @@
 Contracts only: nothing here does network or file I/O.
 """
 
-from events.build import explanation_event, new_payment_event, prediction_event
+from events.build import (
+    drift_alert_event,
+    drift_report_event,
+    explanation_event,
+    label_event,
+    new_payment_event,
+    prediction_event,
+)
 from events.deadletter import RawInput, dead_letter_event
 from events.deadletter_payload import DeadLetter, HttpOrigin, KafkaOrigin, Origin
+from events.drift import (
+    AttributionDrift,
+    DriftReport,
+    FeatureDrift,
+    Performance,
+    ScoreDrift,
+    SegmentBias,
+    SegmentFigures,
+    WindowCounts,
+)
+from events.drift_alert import AlertMetric, DriftAlert, MonitorWindow
 from events.envelope import Event, EventError
 from events.http_binding import decode_http, encode_http, encode_http_batch
-from events.ids import deadletter_id, explanation_id, prediction_id
+from events.ids import (
+    deadletter_id,
+    drift_alert_id,
+    drift_report_id,
+    explanation_id,
+    label_id,
+    prediction_id,
+)
 from events.kafka_binding import KafkaRecord, decode_kafka, encode_kafka
+from events.label import Label
 from events.payment import CardType, Channel, Payment
 from events.reasons import ReasonCode
 from events.results import Decoded, DecodeFailure, Mode
@@ -25,8 +51,11 @@ from events.scoring import (
 )
 from events.types import (
     DEADLETTER,
+    DRIFT_ALERT,
+    DRIFT_REPORT,
     EVENT_TYPES,
     EXPLANATION,
+    LABEL,
     PAYMENT_AUTHORIZED,
     PREDICTION,
     EventType,
@@ -34,10 +63,15 @@ from events.types import (
 
 __all__ = [
     "DEADLETTER",
+    "DRIFT_ALERT",
+    "DRIFT_REPORT",
     "EVENT_TYPES",
     "EXPLANATION",
+    "LABEL",
     "PAYMENT_AUTHORIZED",
     "PREDICTION",
+    "AlertMetric",
+    "AttributionDrift",
     "CardType",
     "Channel",
     "DeadLetter",
@@ -45,32 +79,48 @@ __all__ = [
     "DecodeFailure",
     "Decoded",
     "Degraded",
+    "DriftAlert",
+    "DriftReport",
     "Event",
     "EventError",
     "EventType",
     "ExplainReason",
     "Explanation",
+    "FeatureDrift",
     "FeatureUse",
     "HttpOrigin",
     "KafkaOrigin",
     "KafkaRecord",
+    "Label",
     "Mode",
+    "MonitorWindow",
     "Neighbour",
     "Origin",
     "Payment",
+    "Performance",
     "Prediction",
     "RawInput",
     "ReasonCode",
+    "ScoreDrift",
+    "SegmentBias",
+    "SegmentFigures",
     "TopContribution",
+    "WindowCounts",
     "dead_letter_event",
     "deadletter_id",
     "decode_http",
     "decode_kafka",
+    "drift_alert_event",
+    "drift_alert_id",
+    "drift_report_event",
+    "drift_report_id",
     "encode_http",
     "encode_http_batch",
     "encode_kafka",
     "explanation_event",
     "explanation_id",
+    "label_event",
+    "label_id",
     "new_payment_event",
     "prediction_event",
     "prediction_id",

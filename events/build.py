@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from events.drift import DriftReport
+from events.drift_alert import DriftAlert
 from events.envelope import Event
-from events.ids import explanation_id, prediction_id
+from events.ids import drift_alert_id, drift_report_id, explanation_id, label_id, prediction_id
+from events.label import Label
 from events.payment import Payment
 from events.scoring import Explanation, Prediction
-from events.types import EXPLANATION, PAYMENT_AUTHORIZED, PREDICTION, event_type_of
+from events.types import (
+    DRIFT_ALERT,
+    DRIFT_REPORT,
+    EXPLANATION,
+    LABEL,
+    PAYMENT_AUTHORIZED,
+    PREDICTION,
+    event_type_of,
+)
 
 
 def new_payment_event(
@@ -89,4 +100,56 @@ def explanation_event(
         tracestate=prediction.tracestate,
         causationid=prediction.id,
         data=explanation,
+    )
+
+
+def label_event(label: Label, *, source: str) -> Event[Label]:
+    """The event of one label: time = label_time, subject and partition key = card_id (like the
+    payment it labels), causationid = payment_id (the prediction's causationid too)."""
+    return Event(
+        id=label_id(label.payment_id, label.label_time, label.is_fraud),
+        source=source,
+        type=LABEL,
+        time=label.label_time,
+        subject=label.card_id,
+        dataschema=event_type_of(label).dataschema,
+        partitionkey=label.card_id,
+        causationid=label.payment_id,
+        data=label,
+    )
+
+
+def drift_report_event(report: DriftReport, *, source: str) -> Event[DriftReport]:
+    """The event of one window's report: time = window end, subject and partition key = model name."""
+    window = report.window
+    return Event(
+        id=drift_report_id(report.model_name, report.model_version, window.start, window.size_s),
+        source=source,
+        type=DRIFT_REPORT,
+        time=window.end,
+        subject=report.model_name,
+        dataschema=event_type_of(report).dataschema,
+        partitionkey=report.model_name,
+        data=report,
+    )
+
+
+def drift_alert_event(report: Event[DriftReport], alert: DriftAlert, *, source: str) -> Event[DriftAlert]:
+    """One alert of `report`; causationid is the report's id."""
+    if (alert.window, alert.model_name, alert.model_version) != (
+        report.data.window,
+        report.data.model_name,
+        report.data.model_version,
+    ):
+        raise ValueError("alert.window/model_name/model_version must equal the report's")
+    return Event(
+        id=drift_alert_id(report.id, alert.metric, alert.feature or alert.segment or ""),
+        source=source,
+        type=DRIFT_ALERT,
+        time=report.time,
+        subject=alert.model_name,
+        dataschema=event_type_of(alert).dataschema,
+        partitionkey=alert.model_name,
+        causationid=report.id,
+        data=alert,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import UTC, datetime
 
 from events.deadletter_payload import HttpOrigin, KafkaOrigin
 
@@ -35,3 +36,20 @@ def deadletter_id(origin: KafkaOrigin | HttpOrigin, stage: str, original: bytes)
         return _derive("deadletter", "kafka", origin.topic, str(origin.partition), str(origin.offset), stage)
     digest = hashlib.sha256(original).hexdigest()
     return _derive("deadletter", "http", origin.path or "", stage, digest)
+
+
+def label_id(payment_id: str, label_time: datetime, is_fraud: int) -> str:
+    """Id of one label of a payment; a corrected label (another time or value) gets another id."""
+    return _derive("label", payment_id, label_time.astimezone(UTC).isoformat(), str(is_fraud))
+
+
+def drift_report_id(model_name: str, model_version: str, window_start: datetime, size_s: int) -> str:
+    """Id of the drift report of one window: a re-emitted report keeps its id."""
+    return _derive(
+        "drift-report", model_name, model_version, window_start.astimezone(UTC).isoformat(), str(size_s)
+    )
+
+
+def drift_alert_id(report_id: str, metric: str, subject: str) -> str:
+    """Id of one alert of a report; `subject` is the feature or segment attribute ("" for none)."""
+    return _derive("drift-alert", report_id, metric, subject)

@@ -14,8 +14,20 @@ from hypothesis import strategies as st
 from events.build import new_payment_event
 from events.contract import Contract
 from events.deadletter_payload import DeadLetter, HttpOrigin, KafkaOrigin
+from events.drift import (
+    AttributionDrift,
+    DriftReport,
+    FeatureDrift,
+    Performance,
+    ScoreDrift,
+    SegmentBias,
+    SegmentFigures,
+    WindowCounts,
+)
+from events.drift_alert import AlertMetric, DriftAlert, MonitorWindow
 from events.envelope import RESERVED_NAMES, Event
 from events.isocodes import COUNTRIES, CURRENCIES
+from events.label import Label
 from events.payment import CardType, Channel, Payment
 from events.reasons import ReasonCode
 from events.scoring import (
@@ -140,11 +152,111 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+labels = st.builds(
+    Label,
+    payment_id=safe_ids,
+    card_id=safe_ids,
+    is_fraud=st.sampled_from([0, 1]),
+    label_time=aware_datetimes,
+    reason=st.none() | names,
+)
+counts = st.integers(0, 10**6)
+non_negative = st.floats(min_value=0.0, max_value=1e6)
+
+
+@st.composite
+def monitor_windows(draw: st.DrawFn) -> MonitorWindow:
+    size_s = draw(st.sampled_from([60, 300, 3600, 86400]))
+    start = draw(aware_datetimes.filter(lambda moment: moment.year < 2099))
+    return MonitorWindow(start=start, end=start + timedelta(seconds=size_s), size_s=size_s)
+
+
+@st.composite
+def drift_alerts(draw: st.DrawFn, window: MonitorWindow | None = None) -> DriftAlert:
+    return DriftAlert(
+        window=window or draw(monitor_windows()),
+        model_name=draw(names),
+        model_version=draw(names),
+        metric=draw(st.sampled_from([str(metric) for metric in AlertMetric])),
+        feature=draw(st.none() | names),
+        segment=draw(st.none() | names),
+        value=draw(finite_floats),
+        threshold=draw(finite_floats),
+        direction=draw(st.sampled_from(["above", "below"])),
+        message=draw(names),
+    )
+
+
+segment_figures = st.builds(
+    SegmentFigures,
+    count=counts,
+    flag_rate=probabilities,
+    negatives=counts,
+    positives=counts,
+    fpr=st.none() | probabilities,
+    tpr=st.none() | probabilities,
+)
+segment_biases = st.builds(
+    SegmentBias,
+    values=st.dictionaries(names, segment_figures, max_size=3),
+    flag_rate_disparity=st.none() | probabilities,
+    fpr_disparity=st.none() | probabilities,
+    tpr_disparity=st.none() | probabilities,
+)
+
+
+@st.composite
+def drift_reports(draw: st.DrawFn) -> DriftReport:
+    window = draw(monitor_windows())
+    optional_probability = st.none() | probabilities
+    return DriftReport(
+        window=window,
+        model_name=draw(names),
+        model_version=draw(names),
+        counts=draw(st.builds(WindowCounts, **dict.fromkeys(WindowCounts.model_fields, counts))),
+        features=draw(
+            st.dictionaries(
+                names, st.builds(FeatureDrift, psi=non_negative, count=counts, missing=counts), max_size=3
+            )
+        ),
+        score=draw(st.none() | st.builds(ScoreDrift, psi=non_negative, mean=probabilities)),
+        attribution=draw(
+            st.dictionaries(
+                names,
+                st.builds(
+                    AttributionDrift,
+                    mean_abs=non_negative,
+                    reference=non_negative,
+                    ratio=st.none() | non_negative,
+                    count=counts,
+                ),
+                max_size=3,
+            )
+        ),
+        performance=Performance(
+            window=window,
+            labeled=draw(counts),
+            positives=draw(counts),
+            roc_auc=draw(optional_probability),
+            pr_auc=draw(optional_probability),
+            precision=draw(optional_probability),
+            recall=draw(optional_probability),
+            positive_rate=draw(optional_probability),
+            reference_positive_rate=draw(optional_probability),
+        ),
+        bias=draw(st.dictionaries(names, segment_biases, max_size=2)),
+        alerts=draw(st.lists(drift_alerts(window), max_size=2)),
+    )
+
+
 PAYLOADS: dict[str, st.SearchStrategy[Any]] = {
     "dev.rtinfer.payment.authorized.v1": payments,
     "dev.rtinfer.prediction.v1": predictions,
     "dev.rtinfer.explanation.v1": explanations(),
     "dev.rtinfer.deadletter.v1": dead_letters(),
+    "dev.rtinfer.label.v1": labels,
+    "dev.rtinfer.drift.report.v1": drift_reports(),
+    "dev.rtinfer.drift.alert.v1": drift_alerts(),
 }
 extension_names = st.from_regex(r"[a-z0-9]{1,20}", fullmatch=True).filter(
     lambda name: name not in RESERVED_NAMES

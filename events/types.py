@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from events.contract import Contract
 from events.deadletter_payload import DeadLetter
+from events.drift import DriftReport
+from events.drift_alert import DriftAlert
+from events.label import Label
 from events.payment import Payment
 from events.scoring import Explanation, Prediction
 
@@ -13,6 +16,9 @@ PAYMENT_AUTHORIZED = "dev.rtinfer.payment.authorized.v1"
 PREDICTION = "dev.rtinfer.prediction.v1"
 EXPLANATION = "dev.rtinfer.explanation.v1"
 DEADLETTER = "dev.rtinfer.deadletter.v1"
+LABEL = "dev.rtinfer.label.v1"
+DRIFT_REPORT = "dev.rtinfer.drift.report.v1"
+DRIFT_ALERT = "dev.rtinfer.drift.alert.v1"
 
 # An identifier (the JSON Schema `$id`), never fetched at run time.
 SCHEMA_BASE_URI = "https://rtinfer.dev/schemas/"
@@ -42,6 +48,9 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType(PREDICTION, Prediction, "a model scored an input event"),
         EventType(EXPLANATION, Explanation, "feature attributions of one prediction"),
         EventType(DEADLETTER, DeadLetter, "an input that could not be processed, kept whole"),
+        EventType(LABEL, Label, "the confirmed outcome of a payment, known late (chargeback)", "card_id"),
+        EventType(DRIFT_REPORT, DriftReport, "drift, performance and bias of one window", "model_name"),
+        EventType(DRIFT_ALERT, DriftAlert, "a monitoring threshold crossed in one window", "model_name"),
     )
 }
 

@@ -163,7 +163,9 @@ class KServeModelClient:
         try:
             reply = await self._http.request(method, url, **options)
         except httpx.TimeoutException:
-            raise DependencyUnavailable(DEPENDENCY, f"{method} {url} timed out after {self.timeout_s}s") from None
+            raise DependencyUnavailable(
+                DEPENDENCY, f"{method} {url} timed out after {self.timeout_s}s"
+            ) from None
         except httpx.TransportError as error:
             raise DependencyUnavailable(DEPENDENCY, f"cannot reach {url}: {error!r}") from None
         if reply.is_success:

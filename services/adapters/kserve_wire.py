@@ -80,7 +80,9 @@ def grpc_infer_request(model_name: str, features: FloatMatrix, request_id: str) 
     return pb.ModelInferRequest(
         model_name=model_name,
         id=request_id,
-        inputs=[pb.ModelInferRequest.InferInputTensor(name=FEATURES_INPUT, datatype="FP32", shape=[rows, columns])],
+        inputs=[
+            pb.ModelInferRequest.InferInputTensor(name=FEATURES_INPUT, datatype="FP32", shape=[rows, columns])
+        ],
         outputs=[pb.ModelInferRequest.InferRequestedOutputTensor(name=SCORE_OUTPUT)],
         raw_input_contents=[features.astype(_LITTLE_ENDIAN_FP32, copy=False).tobytes()],
     )
@@ -125,7 +127,9 @@ def parse_explanation(body: bytes, rows: int, columns: int) -> Explanations:
         raise bad_response(
             f"explanation shapes {contributions.shape}/{base_values.shape} do not match {rows} rows of {columns}"
         )
-    return Explanations(contributions=contributions.astype(np.float32), base_values=base_values, feature_names=names)
+    return Explanations(
+        contributions=contributions.astype(np.float32), base_values=base_values, feature_names=names
+    )
 
 
 def error_reason(body: bytes) -> str:

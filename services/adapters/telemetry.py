@@ -10,9 +10,18 @@ from opentelemetry.sdk.resources import Resource
 _started_ports: set[int] = set()
 
 
-def setup_metrics(service_name: str, prometheus_port: int | None) -> metrics.Meter:
-    """A meter for the service; exposes /metrics on the port when one is given."""
+def setup_metrics(
+    service_name: str, prometheus_port: int | None, *, prometheus: bool = False
+) -> metrics.Meter:
+    """A meter for the service; exposes /metrics on the port when one is given.
+
+    Args:
+        prometheus: register with the default Prometheus registry even without a port
+            (the service serves /metrics itself).
+    """
     readers = []
+    if prometheus and prometheus_port is None:
+        readers.append(PrometheusMetricReader())
     if prometheus_port is not None:
         from prometheus_client import start_http_server
 

@@ -20,7 +20,7 @@ from services.adapters.kserve_client import KServeModelClient
 from services.core.ports import ModelPort
 from services.model.artifact import ArtifactError, ModelArtifact
 from services.model.inprocess import InProcessModel
-from services.model.launcher import ModelServerFailed, RunningModelServer, running_model_server
+from services.model.launcher import ModelServerStartError, RunningModelServer, running_model_server
 from services.model.synthetic import synthetic_artifact, synthetic_data
 
 TRANSPORTS = ("in-process", "rest-json", "rest-binary", "grpc")
@@ -45,7 +45,9 @@ class Measurement:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-dir", type=Path, help="artifact to serve (default: train a synthetic one)")
     parser.add_argument("--model-name", default="fraud", help="served model name (default fraud)")
-    parser.add_argument("--batches", default="1,64,512", help="comma-separated batch sizes (default 1,64,512)")
+    parser.add_argument(
+        "--batches", default="1,64,512", help="comma-separated batch sizes (default 1,64,512)"
+    )
     parser.add_argument("--requests", type=int, default=400, help="timed requests per batch and transport")
     parser.add_argument("--warmup", type=int, default=30, help="untimed requests first (default 30)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic artifact and rows")
@@ -54,12 +56,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     batches = [int(size) for size in args.batches.split(",") if size.strip()]
     with tempfile.TemporaryDirectory(prefix="rtinfer-bench-model-") as scratch:
-        model_dir = args.model_dir or synthetic_artifact(rows=20_000, seed=args.seed).save(Path(scratch) / "fraud")
+        model_dir = args.model_dir or synthetic_artifact(rows=20_000, seed=args.seed).save(
+            Path(scratch) / "fraud"
+        )
         try:
             artifact = ModelArtifact.load(model_dir)
             with running_model_server(model_dir, model_name=args.model_name) as server:
                 results = asyncio.run(_measure_all(server, artifact, args, batches))
-        except (ArtifactError, ModelServerFailed) as error:
+        except (ArtifactError, ModelServerStartError) as error:
             print(f"error: {error}")
             return 1
     _report(results, artifact, batches, args)
@@ -78,10 +82,11 @@ def _ports(server: RunningModelServer, artifact: ModelArtifact, name: str) -> di
 async def _measure_all(
     server: RunningModelServer, artifact: ModelArtifact, args: argparse.Namespace, batches: Sequence[int]
 ) -> list[Measurement]:
-    rows = synthetic_data(max(batches) * 8, seed=args.seed + 1).features.astype(np.float32)
-    if rows.shape[1] != len(artifact.feature_names):  # a --model-dir artifact with other features
-        rows = np.random.default_rng(args.seed).normal(size=(rows.shape[0], len(artifact.feature_names)))
-        rows = rows.astype(np.float32)
+    count, width = max(batches) * 8, len(artifact.feature_names)
+    features = synthetic_data(count, seed=args.seed + 1).features
+    if features.shape[1] != width:  # a --model-dir artifact with other features
+        features = np.random.default_rng(args.seed).normal(size=(count, width))
+    rows = features.astype(np.float32)
     ports = _ports(server, artifact, args.model_name)
     results = []
     try:
@@ -109,7 +114,9 @@ async def _measure(
     return Measurement(transport, batch, len(slices), time.perf_counter() - started, latencies)
 
 
-def _report(results: list[Measurement], artifact: ModelArtifact, batches: Sequence[int], args: argparse.Namespace) -> None:
+def _report(
+    results: list[Measurement], artifact: ModelArtifact, batches: Sequence[int], args: argparse.Namespace
+) -> None:
     print(
         f"model {args.model_name} version {artifact.version}: {len(artifact.feature_names)} features, "
         f"{artifact.booster.num_trees()} trees; server: 1 REST worker + gRPC, one request in flight"

@@ -24,11 +24,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Our flags are parsed; KServe (and REST worker processes it spawns) must not parse them again.
     sys.argv = sys.argv[:1]
     from services.model.artifact import ArtifactError
-    from services.model.server import serve
+    from services.model.server import PortInUseError, serve
 
     try:
         serve(settings)
-    except ArtifactError as error:
+    except (ArtifactError, PortInUseError) as error:
         print(f"{PROG}: cannot serve model {settings.model_name!r}: {error}", file=sys.stderr)
         return 1
     return 0

@@ -106,7 +106,11 @@ def build_artifact(
     generic = tuple(f"Column_{index}" for index in range(expected))
     if booster_names not in (metadata.feature_names, generic):
         mismatched = next(
-            (index for index, pair in enumerate(zip(booster_names, metadata.feature_names)) if len(set(pair)) > 1),
+            (
+                index
+                for index, pair in enumerate(zip(booster_names, metadata.feature_names, strict=True))
+                if len(set(pair)) > 1
+            ),
             0,
         )
         raise ArtifactError(

@@ -15,7 +15,9 @@ def _sorted_counts(
     truth = np.asarray(labels, dtype=np.float64)
     values = np.asarray(scores, dtype=np.float64)
     if truth.shape != values.shape or truth.ndim != 1:
-        raise ValueError(f"labels and scores must be 1-D of equal length, got {truth.shape} and {values.shape}")
+        raise ValueError(
+            f"labels and scores must be 1-D of equal length, got {truth.shape} and {values.shape}"
+        )
     positives, negatives = int(truth.sum()), int(truth.size - truth.sum())
     if positives == 0 or negatives == 0:
         raise ValueError("metrics need at least one positive and one negative label")

@@ -16,7 +16,7 @@ import grpc
 import httpx
 
 
-class ModelServerFailed(RuntimeError):
+class ModelServerStartError(RuntimeError):
     """The child server exited or never became ready; the message carries its log tail."""
 
 
@@ -36,7 +36,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @contextmanager
 def running_model_server(
-    model_dir: Path, *, model_name: str = "fraud", extra_args: Sequence[str] = (), ready_timeout_s: float = 60.0
+    model_dir: Path,
+    *,
+    model_name: str = "fraud",
+    extra_args: Sequence[str] = (),
+    ready_timeout_s: float = 60.0,
 ) -> Iterator[RunningModelServer]:
     """Start the server, wait until REST and gRPC answer, stop it (SIGTERM, then SIGKILL) on exit."""
     http_port, grpc_port = free_port(), free_port()
@@ -48,7 +52,9 @@ def running_model_server(
     ]  # fmt: skip
     with log_path.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
-    server = RunningModelServer(f"http://127.0.0.1:{http_port}", f"127.0.0.1:{grpc_port}", process.pid, log_path)
+    server = RunningModelServer(
+        f"http://127.0.0.1:{http_port}", f"127.0.0.1:{grpc_port}", process.pid, log_path
+    )
     try:
         _wait_ready(process, server, ready_timeout_s)
         yield server
@@ -69,7 +75,7 @@ def _wait_ready(process: subprocess.Popen[bytes], server: RunningModelServer, ti
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ModelServerFailed(f"model server exited with {process.returncode}:\n{log_tail(server)}")
+            raise ModelServerStartError(f"model server exited with {process.returncode}:\n{log_tail(server)}")
         try:
             if httpx.get(f"{server.rest_url}/v2/health/ready", timeout=1.0).status_code == 200:
                 with grpc.insecure_channel(server.grpc_target) as channel:
@@ -78,4 +84,4 @@ def _wait_ready(process: subprocess.Popen[bytes], server: RunningModelServer, ti
         except (httpx.TransportError, grpc.FutureTimeoutError):
             pass
         time.sleep(0.2)
-    raise ModelServerFailed(f"model server not ready within {timeout_s:.0f} s:\n{log_tail(server)}")
+    raise ModelServerStartError(f"model server not ready within {timeout_s:.0f} s:\n{log_tail(server)}")

@@ -66,23 +66,25 @@ class Predictor:
         self.artifact = artifact
         self.feature_count = len(artifact.feature_names)
         self.threshold = artifact.metadata.thresholds.label
-        # One OpenMP thread: micro-batches are small and thread start-up costs more than it saves.
-        self._predict_params = {"num_threads": num_threads}
+        # One OpenMP thread by default: micro-batches are small and thread start-up costs more.
+        self._threads = num_threads
 
     def score(self, features: npt.ArrayLike) -> Scores:
         matrix = check_feature_matrix(features, self.feature_count)
-        probabilities = np.asarray(self.artifact.booster.predict(matrix, **self._predict_params), np.float64)
+        probabilities = np.asarray(
+            self.artifact.booster.predict(matrix, num_threads=self._threads), np.float64
+        )
         labels = (probabilities >= self.threshold).astype(np.int32)
         return Scores(probabilities=probabilities, labels=labels)
 
     def explain(self, features: npt.ArrayLike) -> Attribution:
         matrix = check_feature_matrix(features, self.feature_count)
         booster = self.artifact.booster
-        contributions = np.asarray(booster.predict(matrix, pred_contrib=True, **self._predict_params))
-        raw_scores = np.asarray(booster.predict(matrix, raw_score=True, **self._predict_params))
+        contributions = np.asarray(booster.predict(matrix, pred_contrib=True, num_threads=self._threads))
+        raw_scores = np.asarray(booster.predict(matrix, raw_score=True, num_threads=self._threads))
         return Attribution(
             contributions=contributions[:, :-1],
             base_values=contributions[:, -1],
             raw_scores=raw_scores,
-            probabilities=np.asarray(booster.predict(matrix, **self._predict_params), np.float64),
+            probabilities=np.asarray(booster.predict(matrix, num_threads=self._threads), np.float64),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,8 @@ async def _invalid_body(request: Request, error: Exception) -> JSONResponse:
     reason = "; ".join(
         "not JSON"
         if issue["type"] == "json_invalid"
-        else ".".join(str(part) for part in issue["loc"][1:] if part != "InferenceRequest") + f": {issue['msg']}"
+        else ".".join(str(part) for part in issue["loc"][1:] if part != "InferenceRequest")
+        + f": {issue['msg']}"
         for issue in problems
     )
     return JSONResponse(status_code=400, content={"error": f"invalid request body: {reason}"})
@@ -199,13 +201,34 @@ def build_server(settings: ModelServerSettings) -> ModelServer:
     return server
 
 
+class PortInUseError(Exception):
+    """A port the server needs is taken; raised before anything starts."""
+
+
 def serve(settings: ModelServerSettings) -> None:
-    """Load the artifact (ArtifactError propagates before any port opens), then serve until stopped."""
+    """Load the artifact and check the ports, then serve until stopped.
+
+    Raises:
+        ArtifactError, PortInUseError: before any port opens, each with a one-line message.
+    """
     model = FraudModel(settings.model_name, settings.model_dir, predict_threads=settings.predict_threads)
     model.load()
+    ports = [settings.http_port] + ([settings.grpc_port] if settings.enable_grpc else [])
+    for port in ports:
+        _check_port_free(port)
     server = build_server(settings)
     log.info("loaded model %s version %s from %s", model.name, model.version, settings.model_dir)
     server.start([model])
+
+
+def _check_port_free(port: int) -> None:
+    # Uvicorn and gRPC would fail later with a traceback from deep inside the event loop.
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))  # noqa: S104 - the servers listen on all interfaces
+        except OSError as error:
+            raise PortInUseError(f"port {port} is not available: {error.strerror}") from None
 
 
 class _DropPerRequestLines(logging.Filter):

@@ -44,7 +44,7 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
         if field.annotation is bool:
             options["action"] = argparse.BooleanOptionalAction
         else:
-            options["metavar"] = name.removeprefix("model_").upper()
+            options["metavar"] = "PORT" if name.endswith("_port") else name.removeprefix("model_").upper()
         parser.add_argument(f"--{name.replace('_', '-')}", **options)
 
 

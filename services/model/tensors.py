@@ -44,14 +44,18 @@ def features_from_request(request: InferRequest, feature_names: Sequence[str]) -
     inputs = list(request.inputs or [])
     names = [tensor.name for tensor in inputs]
     if not inputs:
-        raise InvalidInput(f"no inputs: send '{FEATURES_INPUT}' [N, {len(feature_names)}] or one input per feature")
+        raise InvalidInput(
+            f"no inputs: send '{FEATURES_INPUT}' [N, {len(feature_names)}] or one input per feature"
+        )
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise InvalidInput(f"duplicate inputs: {duplicates}")
     if FEATURES_INPUT in names:
         if len(inputs) > 1:
             extra = [name for name in names if name != FEATURES_INPUT]
-            raise InvalidInput(f"send either '{FEATURES_INPUT}' or one input per feature, not both (also got {extra})")
+            raise InvalidInput(
+                f"send either '{FEATURES_INPUT}' or one input per feature, not both (also got {extra})"
+            )
         return _matrix(inputs[0], len(feature_names))
     unknown = [name for name in names if name not in feature_names]
     if unknown:
@@ -125,7 +129,9 @@ def score_response(
 
 def _numbers(tensor: InferInput, allowed: Sequence[str]) -> npt.NDArray[Any]:
     if tensor.datatype not in allowed:
-        raise InvalidInput(f"input '{tensor.name}' has datatype {tensor.datatype}; expected one of {list(allowed)}")
+        raise InvalidInput(
+            f"input '{tensor.name}' has datatype {tensor.datatype}; expected one of {list(allowed)}"
+        )
     shape = list(tensor.shape or [])
     if not all(isinstance(size, int) and size >= 0 for size in shape):
         raise InvalidInput(f"input '{tensor.name}' has an invalid shape {shape}")

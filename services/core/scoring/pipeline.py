@@ -71,6 +71,7 @@ class BatchResult:
     scored: list[Scored] = field(default_factory=list)
     failures: list[StageFailure] = field(default_factory=list)
     stage_ms: dict[str, float] = field(default_factory=dict)
+    stage_ns: dict[str, tuple[int, int]] = field(default_factory=dict)  # wall-clock start, end
     degraded: int = 0
 
 
@@ -100,20 +101,24 @@ class ScoringPipeline:
         if not items:
             return result
         started = time.perf_counter()
+        wall = time.time_ns()
         enriched = await self._enrich(items, result)
         result.stage_ms["enrich"] = _ms(started)
+        result.stage_ns["enrich"] = (wall, time.time_ns())
         keep = [(item, row) for item, row in zip(items, enriched, strict=True) if row is not None]
         if not keep:
             return result
         matrix = np.asarray([row.vector for _, row in keep], dtype=np.float32)
-        scores, neighbours, timings = await self._predict_and_search(matrix)
+        scores, neighbours, timings = await self._predict_and_search(matrix, result.stage_ns)
         result.stage_ms.update(timings)
         decided = time.perf_counter()
+        decided_wall = time.time_ns()
         for index, (item, row) in enumerate(keep):
             scored = self._output(item, row, float(scores[index]), neighbours, index, result.stage_ms)
             result.scored.append(scored)
             result.degraded += bool(scored.prediction.data.degraded)
         result.stage_ms["decide"] = _ms(decided)
+        result.stage_ns["decide"] = (decided_wall, time.time_ns())
         result.stage_ms["total"] = _ms(started)
         return result
 
@@ -142,18 +147,19 @@ class ScoringPipeline:
         return rows
 
     async def _predict_and_search(
-        self, matrix: npt.NDArray[np.float32]
+        self, matrix: npt.NDArray[np.float32], windows: dict[str, tuple[int, int]]
     ) -> tuple[npt.NDArray[np.float64], list[list[FoundNeighbour]] | None, dict[str, float]]:
         timings: dict[str, float] = {}
 
         async def timed(name: str, call: Any, timeout: float) -> Any:
-            started = time.perf_counter()
+            started, wall = time.perf_counter(), time.time_ns()
             try:
                 return await asyncio.wait_for(call, timeout)
             except TimeoutError as error:
                 raise DependencyUnavailable(name, f"no answer within {timeout}s") from error
             finally:
                 timings[name] = _ms(started)
+                windows[name] = (wall, time.time_ns())
 
         predict = timed("model", self._model.predict(matrix), self.policy.model_timeout_s)
         if self._vectors is None:

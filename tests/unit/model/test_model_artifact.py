@@ -43,8 +43,19 @@ def test_metadata_json_has_the_documented_fields(artifact_dir: Path) -> None:
     document = json.loads((artifact_dir / METADATA_FILE).read_text())
 
     assert {
-        "name", "version", "created_at", "feature_names", "feature_service", "training_window",
-        "holdout_window", "metrics", "thresholds", "scaler", "seed", "params", "reference",
+        "name",
+        "version",
+        "created_at",
+        "feature_names",
+        "feature_service",
+        "training_window",
+        "holdout_window",
+        "metrics",
+        "thresholds",
+        "scaler",
+        "seed",
+        "params",
+        "reference",
     } <= document.keys()
     assert document["metrics"]["recall_at_fpr"].keys() == {"fpr", "recall"}
     assert document["thresholds"].keys() == {"label", "review", "decline"}
@@ -56,7 +67,9 @@ def test_missing_directory(tmp_path: Path) -> None:
         ModelArtifact.load(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize(("missing", "what"), [(MODEL_FILE, "LightGBM booster text"), (METADATA_FILE, "metadata")])
+@pytest.mark.parametrize(
+    ("missing", "what"), [(MODEL_FILE, "LightGBM booster text"), (METADATA_FILE, "metadata")]
+)
 def test_missing_file(artifact_dir: Path, missing: str, what: str) -> None:
     (artifact_dir / missing).unlink()
 
@@ -110,11 +123,20 @@ def test_metadata_not_json(artifact_dir: Path) -> None:
     ("change", "message"),
     [
         (lambda document: document.pop("thresholds"), r"thresholds: Field required"),
-        (lambda document: document.update(created_at="2026-01-01T00:00:00"), r"created_at: Input should have timezone"),
-        (lambda document: document["scaler"].update(mean=[0.0], scale=[1.0]), r"scaler has 1 entries but there are 10 feature names"),
+        (
+            lambda document: document.update(created_at="2026-01-01T00:00:00"),
+            r"created_at: Input should have timezone",
+        ),
+        (
+            lambda document: document["scaler"].update(mean=[0.0], scale=[1.0]),
+            r"scaler has 1 entries but there are 10 feature names",
+        ),
         (lambda document: document["scaler"].update(scale=[0.0] * 10), r"scaler scales must be positive"),
         (lambda document: document.update(feature_names=["a"] * 10), r"duplicate feature names: \['a'\]"),
-        (lambda document: document["thresholds"].update(label=1.5), r"thresholds\.label: Input should be less"),
+        (
+            lambda document: document["thresholds"].update(label=1.5),
+            r"thresholds\.label: Input should be less",
+        ),
         (lambda document: document.update(surprise=1), r"surprise: Extra inputs are not permitted"),
     ],
 )
@@ -157,7 +179,11 @@ def test_scaler_length_mismatch_in_build_artifact(small_artifact: ModelArtifact)
 def test_a_regression_booster_is_refused(small_artifact: ModelArtifact) -> None:
     data = synthetic_data(300, seed=1)
     booster = train_booster(
-        data.features, data.labels, data.feature_names, seed=1, params={"objective": "regression", "num_iterations": 3}
+        data.features,
+        data.labels,
+        data.feature_names,
+        seed=1,
+        params={"objective": "regression", "num_iterations": 3},
     )
 
     with pytest.raises(ArtifactError, match=r"objective is 'regression'; a binary classifier is required"):
@@ -166,9 +192,15 @@ def test_a_regression_booster_is_refused(small_artifact: ModelArtifact) -> None:
 
 def test_same_seed_gives_identical_model_text_and_predictions() -> None:
     data = synthetic_data(1500, seed=5)
-    first = train_booster(data.features, data.labels, data.feature_names, seed=42, params={"num_iterations": 15})
-    second = train_booster(data.features, data.labels, data.feature_names, seed=42, params={"num_iterations": 15})
-    other = train_booster(data.features, data.labels, data.feature_names, seed=43, params={"num_iterations": 15})
+    first = train_booster(
+        data.features, data.labels, data.feature_names, seed=42, params={"num_iterations": 15}
+    )
+    second = train_booster(
+        data.features, data.labels, data.feature_names, seed=42, params={"num_iterations": 15}
+    )
+    other = train_booster(
+        data.features, data.labels, data.feature_names, seed=43, params={"num_iterations": 15}
+    )
 
     assert first.model_to_string() == second.model_to_string()
     np.testing.assert_array_equal(first.predict(data.features), second.predict(data.features))

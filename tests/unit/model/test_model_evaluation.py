@@ -18,7 +18,9 @@ labelled_scores = st.lists(
 
 def _pairwise_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     positives, negatives = scores[labels == 1], scores[labels == 0]
-    wins = (positives[:, None] > negatives[None, :]).sum() + 0.5 * (positives[:, None] == negatives[None, :]).sum()
+    wins = (positives[:, None] > negatives[None, :]).sum() + 0.5 * (
+        positives[:, None] == negatives[None, :]
+    ).sum()
     return float(wins / (len(positives) * len(negatives)))
 
 
@@ -32,7 +34,9 @@ def test_roc_auc_is_the_probability_a_positive_outranks_a_negative(pairs: list[t
 
 @settings(max_examples=200, deadline=None)
 @given(labelled_scores, st.sampled_from([0.0, 0.1, 0.5, 1.0]))
-def test_recall_at_fpr_is_the_best_recall_within_the_budget(pairs: list[tuple[int, float]], budget: float) -> None:
+def test_recall_at_fpr_is_the_best_recall_within_the_budget(
+    pairs: list[tuple[int, float]], budget: float
+) -> None:
     labels, scores = np.array([label for label, _ in pairs]), np.array([score for _, score in pairs])
     best = 0.0
     for cut in np.unique(scores):

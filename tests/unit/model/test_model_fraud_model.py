@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from services.adapters.kserve_sdk import InferInput, InferRequest, InferResponse, InvalidInput, ModelServer
+from services.adapters.kserve_sdk import InferInput, InferRequest, InferResponse, InvalidInput
 from services.core.errors import BadRequestError
 from services.model.artifact import ArtifactError, ModelArtifact
 from services.model.inprocess import InProcessModel
@@ -33,7 +33,9 @@ def model(small_artifact: ModelArtifact) -> FraudModel:
 
 
 def _request(*inputs: InferInput, outputs: Any = None) -> InferRequest:
-    return InferRequest(model_name="fraud", infer_inputs=list(inputs), request_id="r-1", request_outputs=outputs)
+    return InferRequest(
+        model_name="fraud", infer_inputs=list(inputs), request_id="r-1", request_outputs=outputs
+    )
 
 
 def _matrix_input(values: np.ndarray, datatype: str = "FP32") -> InferInput:
@@ -67,7 +69,9 @@ async def test_v2_one_input_per_feature_in_any_order(model: FraudModel, rows: np
     response = await model.predict(_request(*inputs))
 
     assert isinstance(response, InferResponse)
-    np.testing.assert_array_equal(_outputs(response)["score"], model.artifact.booster.predict(rows).astype(np.float32))
+    np.testing.assert_array_equal(
+        _outputs(response)["score"], model.artifact.booster.predict(rows).astype(np.float32)
+    )
 
 
 async def test_v2_requested_outputs_only(model: FraudModel, rows: np.ndarray) -> None:
@@ -85,15 +89,33 @@ def _column(name: str, values: list[float], datatype: str = "FP32") -> InferInpu
 
 MALFORMED = {
     "no inputs": ([], r"no inputs"),
-    "wrong width": ([InferInput("features", [1, 3], "FP32", data=[1.0, 2.0, 3.0])], r"shape \[N, 10\], got \[1, 3\]"),
+    "wrong width": (
+        [InferInput("features", [1, 3], "FP32", data=[1.0, 2.0, 3.0])],
+        r"shape \[N, 10\], got \[1, 3\]",
+    ),
     "three dimensions": ([InferInput("features", [1, 1, 10], "FP32", data=[0.0] * 10)], r"shape \[N, 10\]"),
-    "data does not fit shape": ([InferInput("features", [2, 10], "FP32", data=[0.0] * 10)], r"data does not match shape"),
-    "bytes": ([InferInput("features", [1, 10], "BYTES", data=[b"x"] * 10)], r"datatype BYTES; expected one of"),
-    "strings in numbers": ([InferInput("features", [1, 10], "FP32", data=["x"] * 10)], r"data does not match shape"),
-    "unknown input": ([InferInput("pixels", [1, 10], "FP32", data=[0.0] * 10)], r"unknown inputs \['pixels'\]"),
+    "data does not fit shape": (
+        [InferInput("features", [2, 10], "FP32", data=[0.0] * 10)],
+        r"data does not match shape",
+    ),
+    "bytes": (
+        [InferInput("features", [1, 10], "BYTES", data=[b"x"] * 10)],
+        r"datatype BYTES; expected one of",
+    ),
+    "strings in numbers": (
+        [InferInput("features", [1, 10], "FP32", data=["x"] * 10)],
+        r"data does not match shape",
+    ),
+    "unknown input": (
+        [InferInput("pixels", [1, 10], "FP32", data=[0.0] * 10)],
+        r"unknown inputs \['pixels'\]",
+    ),
     "empty batch": ([InferInput("features", [0, 10], "FP32", data=[])], r"empty batch"),
     "infinity": ([InferInput("features", [1, 10], "FP64", data=[np.inf] + [0.0] * 9)], r"infinite value"),
-    "negative shape": ([InferInput("features", [-1, 10], "FP32", data=[0.0] * 10)], r"invalid shape \[-1, 10\]"),
+    "negative shape": (
+        [InferInput("features", [-1, 10], "FP32", data=[0.0] * 10)],
+        r"invalid shape \[-1, 10\]",
+    ),
     "matrix and columns": (
         [InferInput("features", [1, 10], "FP32", data=[0.0] * 10), _column("amount", [1.0])],
         r"not both",
@@ -107,7 +129,9 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize(("inputs", "reason"), list(MALFORMED.values()), ids=list(MALFORMED))
-async def test_malformed_v2_requests_are_invalid_input(model: FraudModel, inputs: list[InferInput], reason: str) -> None:
+async def test_malformed_v2_requests_are_invalid_input(
+    model: FraudModel, inputs: list[InferInput], reason: str
+) -> None:
     with pytest.raises(InvalidInput, match=reason):
         await model.predict(_request(*inputs))
 
@@ -168,9 +192,11 @@ async def test_explanation_is_additive(model: FraudModel, rows: np.ndarray) -> N
 
 
 async def test_metadata_lists_matrix_and_feature_inputs_with_the_version(model: FraudModel) -> None:
-    server = ModelServer(http_port=1, grpc_port=2, enable_grpc=False)
-    plane = ArtifactDataPlane(model_registry=server.registered_models)
-    server.register_model(model)
+    from kserve.model_repository import ModelRepository
+
+    repository = ModelRepository()
+    repository.update(model)
+    plane = ArtifactDataPlane(model_registry=repository)
 
     metadata = await plane.model_metadata("fraud")
 
@@ -203,11 +229,17 @@ async def test_in_process_model_implements_the_port(small_artifact: ModelArtifac
     empty = await port.predict(np.empty((0, 10), dtype=np.float32))
 
     assert (info.version, info.threshold, info.feature_names) == (
-        small_artifact.version, 0.5, small_artifact.feature_names,
+        small_artifact.version,
+        0.5,
+        small_artifact.feature_names,
     )
-    np.testing.assert_array_equal(scores, small_artifact.booster.predict(rows.astype(np.float32)).astype(np.float32))
+    np.testing.assert_array_equal(
+        scores, small_artifact.booster.predict(rows.astype(np.float32)).astype(np.float32)
+    )
     raw = small_artifact.booster.predict(rows[:20].astype(np.float32), raw_score=True)
-    np.testing.assert_allclose(explanations.contributions.sum(axis=1) + explanations.base_values, raw, atol=1e-5)
+    np.testing.assert_allclose(
+        explanations.contributions.sum(axis=1) + explanations.base_values, raw, atol=1e-5
+    )
     assert empty.shape == (0,)
     with pytest.raises(BadRequestError, match=r"must have shape \[N, 10\], got \[2, 3\]"):
         await port.predict(np.zeros((2, 3), dtype=np.float32))

@@ -31,8 +31,14 @@ def _binary_reply(scores: np.ndarray) -> httpx.Response:
             "model_name": "fraud",
             "model_version": "v7",
             "parameters": {"label_threshold": "0.4"},
-            "outputs": [{"name": "score", "shape": [len(scores)], "datatype": "FP32",
-                         "parameters": {"binary_data_size": len(raw)}}],
+            "outputs": [
+                {
+                    "name": "score",
+                    "shape": [len(scores)],
+                    "datatype": "FP32",
+                    "parameters": {"binary_data_size": len(raw)},
+                }
+            ],
         }
     ).encode()
     return httpx.Response(200, content=header + raw, headers={wire.HEADER_LENGTH: str(len(header))})
@@ -118,10 +124,14 @@ async def test_wrong_number_of_scores_is_a_bad_response() -> None:
 async def test_info_reads_metadata_then_probes_for_version_and_threshold() -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
-            inputs = [{"name": "features", "datatype": "FP32", "shape": [-1, 2]},
-                      {"name": "a", "datatype": "FP32", "shape": [-1]},
-                      {"name": "b", "datatype": "FP32", "shape": [-1]}]
-            return httpx.Response(200, json={"name": "fraud", "platform": "", "inputs": inputs, "outputs": []})
+            inputs = [
+                {"name": "features", "datatype": "FP32", "shape": [-1, 2]},
+                {"name": "a", "datatype": "FP32", "shape": [-1]},
+                {"name": "b", "datatype": "FP32", "shape": [-1]},
+            ]
+            return httpx.Response(
+                200, json={"name": "fraud", "platform": "", "inputs": inputs, "outputs": []}
+            )
         return _binary_reply(np.array([0.1], dtype=np.float32))
 
     info = await _client(httpx.MockTransport(handle)).info()
@@ -137,7 +147,9 @@ async def test_explain_parses_contributions() -> None:
             200, json={"feature_names": ["a", "b"], "base_value": [-1.0], "contributions": [[0.5, 0.25]]}
         )
 
-    explanations = await _client(httpx.MockTransport(handle)).explain(np.array([[1.0, np.nan]], dtype=np.float32))
+    explanations = await _client(httpx.MockTransport(handle)).explain(
+        np.array([[1.0, np.nan]], dtype=np.float32)
+    )
 
     assert explanations.feature_names == ("a", "b")
     assert explanations.contributions.dtype == np.float32

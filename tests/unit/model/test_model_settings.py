@@ -18,7 +18,12 @@ def test_defaults_with_only_the_required_model_dir(monkeypatch: pytest.MonkeyPat
     settings = settings_from_args(["--model-dir", "artifacts/fraud"])
 
     assert settings.model_dir == Path("artifacts/fraud")
-    assert (settings.model_name, settings.http_port, settings.grpc_port, settings.workers) == ("fraud", 8085, 8086, 1)
+    assert (settings.model_name, settings.http_port, settings.grpc_port, settings.workers) == (
+        "fraud",
+        8085,
+        8086,
+        1,
+    )
     assert settings.enable_grpc and not settings.request_logging
 
 

@@ -1,0 +1,45 @@
+"""OpenTelemetry tracing: W3C trace context carried in CloudEvents' traceparent extension."""
+
+from __future__ import annotations
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+def make_tracer_provider(
+    service_name: str, otlp_endpoint: str | None = None, extra: SpanProcessor | None = None
+) -> TracerProvider:
+    """A provider for the service; spans go to OTLP when an endpoint is set."""
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces")))
+    if extra is not None:
+        provider.add_span_processor(extra)
+    return provider
+
+
+def context_of(traceparent: str | None, tracestate: str | None = None) -> Context | None:
+    """The remote context named by a traceparent, or None when absent or malformed."""
+    if not traceparent:
+        return None
+    carrier = {"traceparent": traceparent}
+    if tracestate:
+        carrier["tracestate"] = tracestate
+    context = _PROPAGATOR.extract(carrier)
+    span_context = trace.get_current_span(context).get_span_context()
+    return context if span_context.is_valid else None
+
+
+def traceparent_of(span: Span) -> str | None:
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
+    return carrier.get("traceparent")

@@ -1,0 +1,149 @@
+"""Building the scoring service's parts from settings (at start-up, never at import)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from opentelemetry.trace import Tracer
+
+from services.core.ports import FeaturesPort, ModelPort, VectorIndexPort
+from services.core.scoring.enrich import RequestFeatureFn
+from services.core.scoring.explain import ExplanationWorker
+from services.core.scoring.pipeline import ScoringPipeline
+from services.model.artifact import embed
+from services.model.metadata import ArtifactMetadata
+from services.scoring.metrics import ScoringMetrics
+from services.scoring.runtime import Outputs, Publish, ScoringRuntime
+from services.scoring.settings import ScoringSettings
+
+
+class StartupError(RuntimeError):
+    """The service cannot start; the message says what to fix."""
+
+
+@dataclass
+class Components:
+    metadata: ArtifactMetadata
+    features: FeaturesPort
+    model: ModelPort
+    vectors: VectorIndexPort | None
+    runtime: ScoringRuntime
+
+    async def close(self) -> None:
+        await self.runtime.explanations.stop()
+        await self.model.close()
+        if self.vectors is not None:
+            await self.vectors.close()
+
+
+def load_metadata(settings: ScoringSettings) -> ArtifactMetadata:
+    path = settings.model_dir / "metadata.json"
+    if not path.exists():
+        raise StartupError(f"no model metadata at {path}; run `rtinfer model train` or set RTINFER_SCORING_MODEL_DIR")
+    return ArtifactMetadata.model_validate(json.loads(path.read_text()))
+
+
+def load_request_features(spec: str) -> RequestFeatureFn:
+    module_name, _, function_name = spec.partition(":")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as error:
+        raise StartupError(f"request_features {spec!r} cannot be imported: {error}") from error
+    return function  # type: ignore[no-any-return]
+
+
+def default_features(settings: ScoringSettings) -> FeaturesPort:
+    from services.adapters.feast.store import FeastOnlineFeatures, open_store
+
+    store = open_store(settings.feast)
+    try:
+        return FeastOnlineFeatures(store, settings.feast.feature_service)
+    except Exception as error:  # noqa: BLE001 - Feast raises several kinds for a missing registry
+        raise StartupError(
+            f"feature service {settings.feast.feature_service!r} not found in {settings.feast.repo_dir}: {error}; "
+            "run `rtinfer features apply` first"
+        ) from error
+
+
+def default_model(settings: ScoringSettings) -> ModelPort:
+    from services.adapters.kserve_client import KServeModelClient
+
+    return KServeModelClient.from_settings(settings.model)
+
+
+def default_vectors(settings: ScoringSettings) -> VectorIndexPort | None:
+    if not settings.vectors_enabled:
+        return None
+    from services.vectors.factory import make_index
+
+    return make_index(settings.vectors)
+
+
+async def build_components(
+    settings: ScoringSettings,
+    publish: Publish,
+    tracer: Tracer,
+    metrics: ScoringMetrics,
+    *,
+    features: FeaturesPort | None = None,
+    model: ModelPort | None = None,
+    vectors: VectorIndexPort | None | str = "default",
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Components:
+    """Everything the ingress adapters need. Collaborators may be injected (tests, demo)."""
+    metadata = load_metadata(settings)
+    features = features or default_features(settings)
+    model = model or default_model(settings)
+    index = default_vectors(settings) if vectors == "default" else vectors
+    info = await model.info()
+    if tuple(info.feature_names) != tuple(metadata.feature_names):
+        raise StartupError(
+            f"the served model's features {list(info.feature_names)} differ from the artifact's "
+            f"{list(metadata.feature_names)} in {settings.model_dir}"
+        )
+    policy = settings.policy(metadata.thresholds.review, metadata.thresholds.decline)
+    scaler = metadata.scaler
+
+    def embedder(matrix: np.ndarray) -> np.ndarray:
+        return embed(matrix, scaler)
+
+    pipeline = ScoringPipeline(
+        policy, info, features, model, index, embedder, load_request_features(settings.request_features), clock
+    )
+    topics = settings.topics
+    worker = ExplanationWorker(
+        model,
+        lambda events: publish(topics.explanations, events),
+        info.feature_names,
+        source=policy.source,
+        top_k=policy.top_contributions,
+        capacity=settings.explain_queue,
+        clock=clock,
+    )
+    resilience = settings.resilience
+    runtime = ScoringRuntime(
+        pipeline, worker, publish, Outputs(topics.predictions, topics.explanations, topics.dlq), tracer, metrics,
+        retry_budget_s=resilience.retry_budget_s, retry_initial_s=resilience.retry_initial_s,
+        retry_max_s=resilience.retry_max_s, breaker_fail_max=resilience.breaker_fail_max,
+        breaker_reset_s=resilience.breaker_reset_s, clock=clock,
+    )
+    worker.start()
+    metrics.observe("rtinfer.explanations", lambda: _explain_counts(worker), "{event}")
+    metrics.observe("rtinfer.breaker.state", lambda: {(): 1.0 if runtime.breaker_open else 0.0}, "1")
+    return Components(metadata, features, model, index, runtime)
+
+
+def _explain_counts(worker: ExplanationWorker) -> dict[tuple[tuple[str, str], ...], float]:
+    counters: Any = worker.counters
+    return {
+        (("state", "produced"),): counters.produced,
+        (("state", "delayed"),): counters.delayed,
+        (("state", "dropped"),): counters.dropped,
+        (("state", "pending"),): worker.pending,
+    }

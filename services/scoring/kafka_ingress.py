@@ -1,0 +1,98 @@
+"""Kafka pull ingress: a FastStream batch subscriber with an explicit (manual) ack policy.
+
+A batch is acked (offsets committed) only after its predictions and dead letters are
+acknowledged by Kafka. When a dependency stays down, the consumer waits (heartbeats go on)
+and then seeks back, so nothing is lost and nothing spins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from events import Decoded, KafkaOrigin, decode_kafka
+from services.adapters.kafka.records import keep_raw, source_records
+from services.core.scoring.pipeline import ScoringItem
+from services.scoring.runtime import DependencyDown, RejectedInput, ScoringRuntime
+from services.scoring.settings import ScoringSettings
+
+log = logging.getLogger("rtinfer.scoring.kafka")
+
+
+class KafkaIngress:
+    """Registers the payments subscriber on `broker`; `runtime` is set at start-up."""
+
+    def __init__(self, settings: ScoringSettings, broker: KafkaBroker,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.settings = settings
+        self.runtime: ScoringRuntime | None = None
+        self.stopping = False
+        self.in_flight = asyncio.Lock()
+        self.lag: dict[tuple[tuple[str, str], ...], float] = {}
+        self._clock = clock
+        self.subscriber = broker.subscriber(
+            settings.topics.payments,
+            batch=True,
+            group_id=settings.group_id,
+            max_records=settings.max_records,
+            batch_timeout_ms=settings.batch_timeout_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            decoder=keep_raw,
+            title="scoring-payments",
+            description="payment CloudEvents in; predictions, explanations and dead letters out",
+        )
+        self.subscriber(self._on_batch)
+
+    async def _on_batch(self, message: KafkaMessage) -> None:
+        if self.stopping or self.runtime is None:
+            await message.nack()  # not ours to process any more: leave it uncommitted
+            return
+        async with self.in_flight:
+            await self._process(message)
+
+    async def _process(self, message: KafkaMessage) -> None:
+        assert self.runtime is not None
+        records = source_records(message.raw_message)
+        received = self._clock()
+        items, rejected = [], []
+        for record in records:
+            origin = KafkaOrigin(topic=record.topic, partition=record.partition, offset=record.offset)
+            result = decode_kafka(record.key, record.value, list(record.headers),
+                                  max_bytes=self.settings.max_event_bytes)
+            if isinstance(result, Decoded):
+                items.append(ScoringItem(result.event, origin, received))
+            else:
+                rejected.append(RejectedInput(result, origin))
+        try:
+            await self.runtime.handle(items, rejected)
+        except DependencyDown as error:
+            # Pause: hold the batch (the consumer keeps heartbeating), then read it again.
+            log.warning("dependency down, pausing %.1fs before redelivery: %s", error.retry_after_s, error)
+            await asyncio.sleep(error.retry_after_s)
+            await message.nack()
+            return
+        await message.ack()
+        self._record_lag(message, records)
+
+    def _record_lag(self, message: Any, records: list[Any]) -> None:
+        consumer = getattr(message, "consumer", None)
+        if consumer is None or not hasattr(consumer, "highwater"):
+            return
+        last: dict[tuple[str, int], int] = {}
+        for record in records:
+            last[(record.topic, record.partition)] = max(record.offset, last.get((record.topic, record.partition), -1))
+        from aiokafka import TopicPartition
+
+        for (topic, partition), offset in last.items():
+            highwater = consumer.highwater(TopicPartition(topic, partition))
+            if highwater is not None:
+                key = (("messaging.destination.name", topic), ("messaging.destination.partition.id", str(partition)))
+                self.lag[key] = float(max(highwater - offset - 1, 0))

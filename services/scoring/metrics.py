@@ -1,0 +1,48 @@
+"""The scoring service's metrics, named after OpenTelemetry messaging conventions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
+
+from services.core.scoring.pipeline import BatchResult, ScoringItem
+
+
+class ScoringMetrics:
+    def __init__(self, meter: Meter) -> None:
+        self.consumed = meter.create_counter(
+            "messaging.client.consumed.messages", unit="{message}", description="input events read"
+        )
+        self.produced = meter.create_counter(
+            "messaging.client.sent.messages", unit="{message}", description="prediction events sent"
+        )
+        self.dead_lettered = meter.create_counter("rtinfer.dlq.messages", unit="{message}")
+        self.degraded = meter.create_counter("rtinfer.predictions.degraded", unit="{message}")
+        self.breaker_open = meter.create_counter("rtinfer.breaker.rejections", unit="{batch}")
+        self.batch_size = meter.create_histogram("messaging.batch.message_count", unit="{message}")
+        self.stage_latency = meter.create_histogram("rtinfer.stage.duration", unit="ms")
+        self.end_to_end = meter.create_histogram(
+            "rtinfer.event_to_prediction.duration", unit="s", description="event time to prediction"
+        )
+        self._meter = meter
+
+    def observe(self, name: str, read: Callable[[], dict[tuple[tuple[str, str], ...], float]], unit: str) -> None:
+        """An observable gauge read at collection time (lag, breaker state, explanation counters)."""
+
+        def callback(_options: CallbackOptions) -> list[Observation]:
+            return [Observation(value, dict(labels)) for labels, value in read().items()]
+
+        self._meter.create_observable_gauge(name, callbacks=[callback], unit=unit)
+
+    def record_batch(self, batch: BatchResult, items: Sequence[ScoringItem], now: datetime) -> None:
+        self.consumed.add(len(items))
+        self.batch_size.record(len(items))
+        self.produced.add(len(batch.scored))
+        if batch.degraded:
+            self.degraded.add(batch.degraded)
+        for stage, ms in batch.stage_ms.items():
+            self.stage_latency.record(ms, {"stage": stage})
+        for scored in batch.scored:
+            self.end_to_end.record(max((now - scored.item.event.time).total_seconds(), 0.0))
