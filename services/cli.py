@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "services.bench.cli",
     "services.features.cli",
     "services.producer.cli",
+    "services.model.cli",
 ]
 
 

@@ -39,7 +39,11 @@ class VectorSettings(BaseSettings):
     k: int = Field(default=5, ge=1, le=100, description="neighbours per query")
     timeout_s: float = Field(default=2.0, gt=0, description="bound on one micro-batch search")
     import_timeout_s: float = Field(default=120.0, gt=0, description="bound on one upsert call")
-    import_batch_size: int = Field(default=1000, ge=1, description="cases per upsert call")
+    import_batch_size: int = Field(
+        default=4000,
+        ge=1,
+        description="cases per upsert call (Weaviate sends it as 1000-object chunks, 2 in flight)",
+    )
     query_mode: QueryMode | None = None
     max_concurrency: int = Field(default=16, ge=1, description="requests in flight (concurrent mode)")
 

@@ -75,7 +75,7 @@ def _clients(server: Server) -> dict[str, KServeModelClient]:
 
 
 async def test_predictions_equal_the_booster_over_rest_and_grpc(server: Server, rows: np.ndarray) -> None:
-    expected = server.artifact.booster.predict(rows)
+    expected = np.asarray(server.artifact.booster.predict(rows))
     for name, client in _clients(server).items():
         scores = await client.predict(rows)
         await client.close()
@@ -171,7 +171,7 @@ def test_tritonclient_http_and_grpc_get_the_same_answers(
     assert probe.returncode == 0, f"{probe.stderr[-3000:]}\nserver log:\n{_tail(server.log)}"
     answers = np.load(tmp_path / "answers.npz")
 
-    expected = server.artifact.booster.predict(rows).astype(np.float32)
+    expected = np.asarray(server.artifact.booster.predict(rows)).astype(np.float32)
     for kind in ("http", "grpc"):
         assert answers[f"{kind}_ready"].all(), kind
         np.testing.assert_array_equal(answers[f"{kind}_score"], expected, err_msg=kind)

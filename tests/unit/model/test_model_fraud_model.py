@@ -51,7 +51,7 @@ async def test_v2_matrix_input_gives_scores_and_labels(model: FraudModel, rows: 
 
     assert isinstance(response, InferResponse)
     outputs = _outputs(response)
-    expected = model.artifact.booster.predict(rows.astype(np.float32))
+    expected = np.asarray(model.artifact.booster.predict(rows.astype(np.float32)))
     np.testing.assert_array_equal(outputs["score"], expected.astype(np.float32))
     np.testing.assert_array_equal(outputs["label"], (expected >= 0.5).astype(np.int32))
     assert response.model_version == model.version
@@ -70,7 +70,7 @@ async def test_v2_one_input_per_feature_in_any_order(model: FraudModel, rows: np
 
     assert isinstance(response, InferResponse)
     np.testing.assert_array_equal(
-        _outputs(response)["score"], model.artifact.booster.predict(rows).astype(np.float32)
+        _outputs(response)["score"], np.asarray(model.artifact.booster.predict(rows)).astype(np.float32)
     )
 
 
@@ -234,7 +234,7 @@ async def test_in_process_model_implements_the_port(small_artifact: ModelArtifac
         small_artifact.feature_names,
     )
     np.testing.assert_array_equal(
-        scores, small_artifact.booster.predict(rows.astype(np.float32)).astype(np.float32)
+        scores, np.asarray(small_artifact.booster.predict(rows.astype(np.float32))).astype(np.float32)
     )
     raw = small_artifact.booster.predict(rows[:20].astype(np.float32), raw_score=True)
     np.testing.assert_allclose(
