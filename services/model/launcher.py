@@ -42,10 +42,18 @@ def running_model_server(
     extra_args: Sequence[str] = (),
     ready_timeout_s: float = 60.0,
 ) -> Iterator[RunningModelServer]:
-    """Start the server, wait until REST and gRPC answer, stop it (SIGTERM, then SIGKILL) on exit."""
+    """Start the server, wait until REST and gRPC answer, stop it (SIGTERM, then SIGKILL) on exit.
+
+    The server's log lives in a temporary folder removed on exit; failures quote its tail.
+    """
+    with tempfile.TemporaryDirectory(prefix="rtinfer-model-server-") as log_dir:
+        yield from _run(Path(log_dir) / "server.log", model_dir, model_name, extra_args, ready_timeout_s)
+
+
+def _run(
+    log_path: Path, model_dir: Path, model_name: str, extra_args: Sequence[str], ready_timeout_s: float
+) -> Iterator[RunningModelServer]:
     http_port, grpc_port = free_port(), free_port()
-    log_dir = Path(tempfile.mkdtemp(prefix="rtinfer-model-server-"))
-    log_path = log_dir / "server.log"
     command = [
         sys.executable, "-m", "services.model", "--model-dir", str(model_dir), "--model-name", model_name,
         "--http-port", str(http_port), "--grpc-port", str(grpc_port), *extra_args,
