@@ -1,0 +1,110 @@
+"""The monitor's Kafka edge: neutral records in, report events out, the latest reports read back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from faststream.kafka import KafkaBroker
+
+from events import DRIFT_ALERT, DRIFT_REPORT, Event
+from events.drift import DriftReport
+from services.adapters.kafka.publish import publish_events
+from services.adapters.kafka.settings import KafkaSettings
+from services.core.errors import DependencyUnavailable
+from services.monitor.reports_file import append_reports, decode_reports
+from services.monitor.runner import ReportSink, SourceRecord
+
+
+async def keep_raw(message: Any) -> Any:
+    """A FastStream decoder that leaves bodies alone: the monitor decodes CloudEvents itself."""
+    return message.body
+
+
+def source_records(raw_message: Any) -> list[SourceRecord]:
+    """The consumer records of a (batch) FastStream message, as SourceRecord values."""
+    records = raw_message if isinstance(raw_message, tuple | list) else (raw_message,)
+    return [
+        SourceRecord(
+            topic=record.topic,
+            partition=int(record.partition or 0),
+            offset=int(record.offset or 0),
+            key=_as_bytes(record.key),
+            value=_as_bytes(record.value) or b"",
+            headers=[(name, _as_bytes(value) or b"") for name, value in (record.headers or ())],
+        )
+        for record in records
+    ]
+
+
+def report_sink(
+    broker: KafkaBroker, reports_topic: str, alerts_topic: str, reports_file: Path | None
+) -> ReportSink:
+    """Publish reports and alerts to their topics (waiting for the acks), then append the
+    reports to `reports_file`; broker failures become DependencyUnavailable."""
+
+    async def sink(events: Sequence[Event[Any]]) -> None:
+        reports = [event for event in events if event.type == DRIFT_REPORT]
+        alerts = [event for event in events if event.type == DRIFT_ALERT]
+        try:
+            await publish_events(broker, reports_topic, reports)
+            await publish_events(broker, alerts_topic, alerts)
+        except (KafkaError, TimeoutError, OSError) as error:
+            raise DependencyUnavailable("kafka", f"publishing reports failed: {error!r}") from error
+        if reports_file is not None:
+            append_reports(reports_file, reports)
+
+    return sink
+
+
+async def read_latest_reports(
+    kafka: KafkaSettings, topic: str, per_partition: int, timeout_s: float = 30.0
+) -> list[Event[DriftReport]]:
+    """The drift reports among the last `per_partition` records of each partition of `topic`."""
+    consumer = AIOKafkaConsumer(**kafka.aiokafka_kwargs(), enable_auto_commit=False)
+    await consumer.start()
+    records: list[tuple[bytes, list[tuple[str, bytes]]]] = []
+    try:
+        await consumer.topics()  # loads metadata, so the topic's partitions are known
+        partitions = [
+            TopicPartition(topic, number) for number in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        begins = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+        for partition in partitions:
+            consumer.seek(partition, max(begins[partition], ends[partition] - per_partition))
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and not await _at_end(consumer, ends):
+            batches = await consumer.getmany(timeout_ms=500)
+            records.extend(
+                (_as_bytes(record.value) or b"", [(name, bytes(value)) for name, value in record.headers])
+                for batch in batches.values()
+                for record in batch
+            )
+    finally:
+        await consumer.stop()
+    return decode_reports(records)
+
+
+async def _at_end(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    for partition, end in ends.items():
+        if await consumer.position(partition) < end:
+            return False
+    return True
+
+
+def _as_bytes(raw: Any) -> bytes | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bytes):
+        return raw
+    if isinstance(raw, str):
+        return raw.encode()
+    return bytes(raw)
