@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "services.features.cli",
     "services.producer.cli",
     "services.model.cli",
+    "services.monitor.cli",
 ]
 
 

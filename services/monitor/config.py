@@ -19,7 +19,9 @@ class AlertThresholds(BaseModel):
     attribution_ratio_high: float = Field(
         default=2.0, gt=1, description="alert when mean |contribution| ratio is above"
     )
-    attribution_ratio_low: float = Field(default=0.5, gt=0, lt=1, description="... or below")
+    attribution_ratio_low: float = Field(
+        default=0.5, gt=0, lt=1, description="alert when that ratio is below"
+    )
     disparity: float = Field(
         default=0.8, gt=0, le=1, description="alert when a min/max disparity ratio is below"
     )

@@ -65,6 +65,15 @@ async def read_latest_reports(
     kafka: KafkaSettings, topic: str, per_partition: int, timeout_s: float = 30.0
 ) -> list[Event[DriftReport]]:
     """The drift reports among the last `per_partition` records of each partition of `topic`."""
+    try:
+        return decode_reports(await _read_tail(kafka, topic, per_partition, timeout_s))
+    except KafkaError as error:
+        raise DependencyUnavailable("kafka", f"reading {topic} failed: {error!r}") from error
+
+
+async def _read_tail(
+    kafka: KafkaSettings, topic: str, per_partition: int, timeout_s: float
+) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
     consumer = AIOKafkaConsumer(**kafka.aiokafka_kwargs(), enable_auto_commit=False)
     await consumer.start()
     records: list[tuple[bytes, list[tuple[str, bytes]]]] = []
@@ -74,7 +83,7 @@ async def read_latest_reports(
             TopicPartition(topic, number) for number in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         if not partitions:
-            return []
+            return records
         consumer.assign(partitions)
         begins = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
@@ -90,7 +99,7 @@ async def read_latest_reports(
             )
     finally:
         await consumer.stop()
-    return decode_reports(records)
+    return records
 
 
 async def _at_end(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:

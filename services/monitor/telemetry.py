@@ -49,7 +49,7 @@ class MonitorMetrics:
             self._events.add(count, {"rtinfer.outcome": outcome})
 
     def record(self, report: DriftReport) -> None:
-        base = {
+        base: dict[str, str | int] = {
             "rtinfer.model.name": report.model_name,
             "rtinfer.model.version": report.model_version,
             "rtinfer.window.size_s": report.window.size_s,
