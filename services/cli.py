@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "services.producer.cli",
     "services.model.cli",
     "services.monitor.cli",
+    "services.dlq.cli",
 ]
 
 

@@ -2,6 +2,7 @@
 
 The model artifact's metadata.json carries ``feature_names`` and ``scaler: {mean, scale}``;
 embedding = (x - mean) / scale as float32, so every feature weighs the same in L2 distance.
+Same formula as services.model.artifact.embed, which the scoring service applies to queries.
 """
 
 from __future__ import annotations
@@ -35,18 +36,20 @@ class Standardizer:
             )
 
     def embed(self, features: npt.ArrayLike) -> FloatMatrix:
-        """Rows of raw feature values (in feature_names order) to embeddings."""
+        """Rows of raw feature values (in feature_names order) to embeddings; NaN maps to 0."""
         matrix = np.asarray(features, dtype=np.float64)
         if matrix.ndim != 2 or matrix.shape[1] != len(self.feature_names):
             raise ValueError(f"expected rows of {len(self.feature_names)} features, got {matrix.shape}")
         scale = np.where(self.scale == 0.0, 1.0, self.scale)
-        return ((matrix - self.mean) / scale).astype(np.float32)
+        # A missing value becomes the mean (0), as the scoring service embeds its queries.
+        return np.nan_to_num((matrix - self.mean) / scale, nan=0.0).astype(np.float32)
 
     @classmethod
     def fit(cls, feature_names: Sequence[str], features: npt.ArrayLike) -> Standardizer:
-        """Mean and population standard deviation of the given rows (no model artifact)."""
+        """Mean and population standard deviation of the given rows, NaN ignored (no artifact)."""
         matrix = np.asarray(features, dtype=np.float64)
-        return cls(tuple(feature_names), matrix.mean(axis=0), matrix.std(axis=0))
+        mean, scale = np.nanmean(matrix, axis=0), np.nanstd(matrix, axis=0)
+        return cls(tuple(feature_names), np.nan_to_num(mean), np.nan_to_num(scale))
 
     @classmethod
     def from_model_dir(cls, model_dir: Path) -> Standardizer:

@@ -31,6 +31,13 @@ def test_constant_feature_divides_by_one() -> None:
     assert standardizer.embed([[2.0, 9.0]]).tolist() == [[0.0, 2.0]]
 
 
+def test_missing_value_maps_to_the_mean() -> None:
+    standardizer = Standardizer.fit(["a", "b"], [[1.0, np.nan], [3.0, 5.0], [5.0, 7.0]])
+
+    assert standardizer.mean.tolist() == [3.0, 6.0]
+    assert standardizer.embed([[np.nan, 6.0]]).tolist() == [[0.0, 0.0]]
+
+
 def test_fitted_embedding_has_zero_mean_unit_variance() -> None:
     rng = np.random.default_rng(0)
     features = rng.normal(loc=50, scale=12, size=(1000, 3))
@@ -50,3 +57,18 @@ def test_rejects_wrong_width_and_incomplete_metadata(tmp_path: Path) -> None:
     (tmp_path / "metadata.json").write_text(json.dumps({"feature_names": ["a"]}))
     with pytest.raises(ValueError, match="scaler"):
         Standardizer.from_model_dir(tmp_path)
+
+
+def test_index_time_embedding_equals_query_time_embedding() -> None:
+    from services.model.artifact import embed
+    from services.model.metadata import Scaler
+
+    rng = np.random.default_rng(5)
+    features = rng.normal(loc=3, scale=2, size=(50, 4))
+    features[3, 1] = np.nan
+    mean, scale = features[~np.isnan(features).any(axis=1)].mean(axis=0), np.array([0.5, 1.0, 2.0, 4.0])
+
+    ours = Standardizer(("a", "b", "c", "d"), mean, scale).embed(features)
+    scoring = embed(features, Scaler(mean=tuple(mean), scale=tuple(scale)))
+
+    assert np.array_equal(ours, scoring)
