@@ -29,6 +29,26 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     modes.add_argument("--write", action="store_true", help="regenerate the committed schema files")
     modes.add_argument("--check", action="store_true", help="fail when a committed file has drifted")
     schema.set_defaults(handler=_schema)
+    asyncapi = actions.add_parser(
+        "asyncapi",
+        help="print or regenerate docs/asyncapi.json from the scoring and feature apps",
+        description="Generate the AsyncAPI document from the FastStream apps of the scoring and "
+        "feature services, with the CloudEvent JSON Schemas as message payloads.",
+    )
+    asyncapi.add_argument("--write", action="store_true", help="regenerate the committed docs/asyncapi.json")
+    asyncapi.set_defaults(handler=_asyncapi)
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    from services.asyncapi import DOCUMENT, build_document, render
+
+    text = render(build_document())
+    if args.write:
+        DOCUMENT.write_text(text)
+        print(f"wrote {DOCUMENT}")
+    else:
+        print(text, end="")
+    return 0
 
 
 def _list(args: argparse.Namespace) -> int:
