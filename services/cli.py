@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "services.model.cli",
     "services.monitor.cli",
     "services.dlq.cli",
+    "services.demo.cli",
 ]
 
 

@@ -12,6 +12,8 @@ from functools import partial
 from typing import Any
 
 import weaviate
+from grpc import RpcError
+from grpc.aio import AioRpcError
 from weaviate.classes.config import Configure, DataType, Property, Tokenization, VectorDistances
 from weaviate.classes.data import DataObject
 from weaviate.classes.init import AdditionalConfig, Auth, Timeout
@@ -27,6 +29,7 @@ from weaviate.exceptions import (
 )
 from weaviate.util import generate_uuid5
 
+from services.adapters.grpc_health import grpc_serving
 from services.adapters.vector_common import (
     QueryMode,
     WeaviateIndexSettings,
@@ -63,6 +66,8 @@ def as_dependency_error(error: BaseException) -> DependencyError:
         return DependencyError(DEPENDENCY, str(error), retryable=False)
     if isinstance(error, TimeoutError):
         return DependencyUnavailable(DEPENDENCY, "timed out")
+    if isinstance(error, AioRpcError):
+        return DependencyUnavailable(DEPENDENCY, f"gRPC {error.code().name}: {error.details()}")
     return DependencyUnavailable(DEPENDENCY, f"{type(error).__name__}: {error}")
 
 
@@ -184,13 +189,22 @@ class WeaviateIndex:
             additional_config=AdditionalConfig(
                 timeout=Timeout(init=timeout, query=timeout, insert=settings.import_timeout_s)
             ),
+            # The client's own init checks also ask PyPI for a newer client version: an outbound
+            # call at every start. REST is still checked by connect(); gRPC health we check here.
+            skip_init_checks=True,
         )
         try:
             async with asyncio.timeout(timeout * 2):
                 await client.connect()
-        except (WeaviateBaseError, TimeoutError, OSError) as error:
+                target = f"{settings.host}:{settings.grpc_port}"
+                if not await grpc_serving(target, secure=settings.secure, timeout_s=timeout):
+                    raise DependencyUnavailable(DEPENDENCY, f"gRPC on {target} is not serving")
+        except (WeaviateBaseError, RpcError, TimeoutError, OSError) as error:
             await client.close()
             raise as_dependency_error(error) from error
+        except DependencyUnavailable:
+            await client.close()
+            raise
         return client
 
     async def _collection(self) -> CollectionAsync[Any, Any]:

@@ -23,7 +23,7 @@ from services.adapters.telemetry import setup_metrics
 from services.core.errors import DependencyError
 from services.features.settings import FeatureWriterSettings
 from services.features.state import RedisCardState
-from services.features.writer import FeatureWriter, Pusher
+from services.features.writer import CardState, FeatureWriter, Pusher
 
 log = logging.getLogger("rtinfer.features")
 
@@ -44,6 +44,7 @@ def build_app(
     *,
     pusher: Pusher | None = None,
     redis_client: aioredis.Redis | None = None,
+    state: CardState | None = None,
 ) -> tuple[FastStream, KafkaBroker]:
     """The app and its broker. Collaborators may be injected (tests); else made at start-up."""
     broker = broker or make_broker(settings)
@@ -55,10 +56,11 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan() -> Any:
-        client = redis_client or aioredis.from_url(settings.state_redis_url)
+        client = redis_client or aioredis.from_url(settings.state_redis_url) if state is None else None
         push = pusher or FeastPusher(apply_definitions(settings.feast))
+        card_state = state or RedisCardState(client, settings.state_prefix, settings.late_tolerance_s)  # type: ignore[arg-type]
         parts["writer"] = FeatureWriter(
-            RedisCardState(client, settings.state_prefix, settings.late_tolerance_s),
+            card_state,
             push,
             lambda letters: publish_events(broker, settings.dlq_topic, letters),
             source=settings.source,
@@ -70,7 +72,7 @@ def build_app(
         try:
             yield
         finally:
-            if redis_client is None:
+            if client is not None and redis_client is None:
                 await client.aclose()
 
     @broker.subscriber(

@@ -26,7 +26,7 @@ class FeatureWriterSettings(BaseSettings):
     )
     state_prefix: str = Field(default="rtinfer:features", description="key prefix of the card state")
     payments_topic: str = "payments"
-    dlq_topic: str = "payments.dlq"
+    dlq_topic: str = "payments.features.dlq"
     group_id: str = "rtinfer-features"
     max_records: int = Field(default=500, ge=1, description="records per micro-batch")
     batch_timeout_ms: int = Field(default=100, ge=1, description="max wait to fill a micro-batch")

@@ -78,3 +78,24 @@ def _row(history: list[tuple[bytes, float]]) -> dict[str, float]:
         amounts[index] = float(amount)
         merchants.append(merchant)
     return latest_rolling_row(times, amounts, merchants)
+
+
+class InMemoryCardState:
+    """The same state semantics in process memory (embedded demo; lost on restart)."""
+
+    def __init__(self, late_tolerance_s: float = 86400.0) -> None:
+        self._cards: dict[str, dict[str, tuple[float, float, str]]] = {}
+        self._retention_s = ROLLING_HORIZON_S + late_tolerance_s
+
+    async def add(self, facts: Sequence[PaymentFact]) -> dict[str, dict[str, float]]:
+        for fact in facts:
+            self._cards.setdefault(fact.card_id, {})[fact.event_id] = (fact.time_s, fact.amount, fact.merchant_id)
+        rows = {}
+        for card_id in sorted({fact.card_id for fact in facts}):
+            history = sorted(self._cards[card_id].items(), key=lambda item: (item[1][0], item[0]))
+            times = np.array([time_s for _, (time_s, _, _) in history])
+            amounts = np.array([amount for _, (_, amount, _) in history])
+            rows[card_id] = latest_rolling_row(times, amounts, [merchant for _, (_, _, merchant) in history])
+            cutoff = rows[card_id]["card_last_payment_ts"] - self._retention_s
+            self._cards[card_id] = {key: value for key, value in self._cards[card_id].items() if value[0] >= cutoff}
+        return rows

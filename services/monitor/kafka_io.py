@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 
@@ -74,16 +75,13 @@ async def read_latest_reports(
 async def _read_tail(
     kafka: KafkaSettings, topic: str, per_partition: int, timeout_s: float
 ) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
+    partitions = await _partitions(kafka, topic)
+    records: list[tuple[bytes, list[tuple[str, bytes]]]] = []
+    if not partitions:
+        return records
     consumer = AIOKafkaConsumer(**kafka.aiokafka_kwargs(), enable_auto_commit=False)
     await consumer.start()
-    records: list[tuple[bytes, list[tuple[str, bytes]]]] = []
     try:
-        await consumer.topics()  # loads metadata, so the topic's partitions are known
-        partitions = [
-            TopicPartition(topic, number) for number in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            return records
         consumer.assign(partitions)
         begins = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
@@ -100,6 +98,21 @@ async def _read_tail(
     finally:
         await consumer.stop()
     return records
+
+
+async def _partitions(kafka: KafkaSettings, topic: str) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**kafka.aiokafka_kwargs())
+    await admin.start()
+    try:
+        descriptions = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(topic, int(partition["partition"]))
+        for description in descriptions
+        if not description.get("error_code")
+        for partition in description.get("partitions", ())
+    ]
 
 
 async def _at_end(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:

@@ -89,7 +89,7 @@ def plot_reports(reports: Sequence[DriftReport], out: Path, limits: AlertThresho
         auc_axes.plot(
             ends, [math.nan if value is None else value for value in values], marker=".", label=label
         )
-    auc_axes.axhline(limits.roc_auc_floor, color="red", linestyle="--", linewidth=1)
+    auc_axes.axhline(limits.roc_auc_floor, color="red", linestyle="--", linewidth=1, label="ROC AUC floor")
     auc_axes.set_ylabel("AUC (labeled)")
     auc_axes.set_ylim(0, 1.02)
     auc_axes.legend(fontsize="small", loc="lower left")

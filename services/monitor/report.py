@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -95,7 +96,7 @@ def _score(window: WindowAggregate, reference: Reference, epsilon: float) -> Sco
     if window.predictions == 0:
         return None
     drift = psi(reference.score.fractions, window.score_counts, epsilon) if reference.score else 0.0
-    return ScoreDrift(psi=drift, mean=min(1.0, max(0.0, window.score_sum / window.predictions)))
+    return ScoreDrift(psi=drift, mean=min(1.0, max(0.0, math.fsum(window.score_sum) / window.predictions)))
 
 
 def _attribution(window: WindowAggregate, reference: Reference) -> dict[str, AttributionDrift]:
@@ -104,7 +105,7 @@ def _attribution(window: WindowAggregate, reference: Reference) -> dict[str, Att
         count = window.attribution_counts.get(name, 0)
         if count == 0:
             continue
-        mean_abs = window.attribution_sums[name] / count
+        mean_abs = math.fsum(window.attribution_sums[name]) / count
         expected = reference.attribution.get(name, 0.0)
         drifts[name] = AttributionDrift(
             mean_abs=mean_abs,

@@ -16,6 +16,22 @@ LATE = "late"
 OTHER_MODEL = "other_model"
 
 
+def add_exact(partials: list[float], value: float) -> None:
+    """Add `value` to an exact running sum kept as non-overlapping partials (Shewchuk, as in
+    math.fsum); `math.fsum(partials)` is then the correctly rounded total whatever the order
+    the values came in, so reports do not depend on how partitions interleave."""
+    kept = 0
+    for partial in partials:
+        big, small = (partial, value) if abs(value) < abs(partial) else (value, partial)
+        high = big + small
+        low = small - (high - big)
+        if low:
+            partials[kept] = low
+            kept += 1
+        value = high
+    partials[kept:] = [value]
+
+
 def window_start(time_s: float, size_s: int) -> int:
     """Start of the window of `size_s` seconds that holds `time_s`."""
     return math.floor(time_s / size_s) * size_s
@@ -31,10 +47,10 @@ class WindowAggregate:
     flagged: int = 0
     duplicates: int = 0
     explanations: int = 0
-    score_sum: float = 0.0
+    score_sum: list[float] = field(default_factory=list)  # exact partials, see add_exact
     score_counts: list[int] = field(default_factory=list)
     feature_counts: dict[str, list[int]] = field(default_factory=dict)
-    attribution_sums: dict[str, float] = field(default_factory=dict)
+    attribution_sums: dict[str, list[float]] = field(default_factory=dict)  # exact partials
     attribution_counts: dict[str, int] = field(default_factory=dict)
     segments: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # attr -> value -> [n, flagged]
     explained: set[str] = field(default_factory=set)  # prediction ids, to count each explanation once
@@ -63,7 +79,7 @@ class WindowAggregate:
         """Count one prediction: `values` by feature name (absent = missing)."""
         self.predictions += 1
         self.flagged += int(flagged)
-        self.score_sum += score
+        add_exact(self.score_sum, score)
         if reference.score is not None:
             self.score_counts[bin_index(reference.score.edges, score)] += 1
         for name, bins in reference.features.items():
@@ -81,7 +97,7 @@ class WindowAggregate:
         self.explained.add(prediction_id)
         self.explanations += 1
         for name, contribution in contributions.items():
-            self.attribution_sums[name] = self.attribution_sums.get(name, 0.0) + abs(contribution)
+            add_exact(self.attribution_sums.setdefault(name, []), abs(contribution))
             self.attribution_counts[name] = self.attribution_counts.get(name, 0) + 1
         return True
 

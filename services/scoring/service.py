@@ -16,7 +16,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 
 from events import Event
-from services.adapters.kafka.publish import publish_events
+from services.adapters.kafka.publish import AiokafkaPublisher, EventPublisher
 from services.adapters.telemetry import setup_metrics
 from services.adapters.tracing import make_tracer_provider
 from services.core.ports import FeaturesPort, ModelPort, VectorIndexPort
@@ -52,11 +52,17 @@ class ScoringService:
         model: ModelPort | None = None,
         vectors: VectorIndexPort | None | str = "default",
         tracer_provider: TracerProvider | None = None,
+        publisher: EventPublisher | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """Args:
+            publisher: how outputs reach Kafka; default aiokafka directly. Pass a
+                BrokerPublisher to publish through `broker` (its in-memory test mode).
+        """
         self.settings = settings
         self.ingress = ingress
         self.broker = broker or make_broker(settings)
+        self.publisher = publisher or AiokafkaPublisher(settings.kafka, f"{settings.kafka.client_id}-scoring-out")
         self._overrides: dict[str, Any] = {"features": features, "model": model, "vectors": vectors}
         self.tracer_provider = tracer_provider or make_tracer_provider("rtinfer-scoring", settings.otlp_endpoint)
         self.metrics = ScoringMetrics(setup_metrics("rtinfer-scoring", settings.metrics_port, prometheus=True))
@@ -67,10 +73,11 @@ class ScoringService:
         self._http_task: asyncio.Task[None] | None = None
 
     async def _publish(self, topic: str, events: Sequence[Event[Any]]) -> None:
-        await publish_events(self.broker, topic, events)
+        await self.publisher.publish(topic, events)
 
     async def start(self) -> None:
         await self.broker.connect()
+        await self.publisher.start()
         self.components = await build_components(
             self.settings, self._publish, self.tracer_provider.get_tracer("rtinfer.scoring"), self.metrics,
             clock=self._clock, **self._overrides,
@@ -135,7 +142,8 @@ class ScoringService:
                 await self._http_task
         if self.components is not None:
             await self.components.runtime.explanations.drain(self.settings.shutdown_timeout_s / 2)
-        await self.broker.stop()  # flushes the producer
+        await self.broker.stop()
+        await self.publisher.stop()  # flushes the output producer
         if self.components is not None:
             await self.components.close()
         self.tracer_provider.shutdown()

@@ -161,8 +161,10 @@ async def test_neighbours_carry_the_stored_case(index: Index, dataset: Dataset) 
         assert nearest.label == case.label
         assert nearest.properties["amount"] == pytest.approx(case.amount)
         assert nearest.properties["merchant_id"] == case.merchant_id
-        assert nearest.properties["timestamp"] == case.timestamp
-        assert nearest.properties["timestamp"].tzinfo is not None  # type: ignore[union-attr]
+        stamp = nearest.properties["timestamp"]
+        assert isinstance(stamp, datetime)
+        assert stamp == case.timestamp
+        assert stamp.tzinfo is not None
 
 
 @pytest.mark.parametrize("mode", list(QueryMode))
@@ -203,6 +205,19 @@ async def test_unreachable_weaviate_is_unavailable(free_port: int) -> None:
         assert failure.dependency == "weaviate"
         assert failure.retryable
     assert time.perf_counter() - started < 10
+    await vector_index.close()
+
+
+async def test_weaviate_without_grpc_fails_at_connect(
+    weaviate_server: WeaviateEndpoint, free_port: int
+) -> None:
+    settings = weaviate_settings(weaviate_server, "NoGrpc", grpc_port=free_port, timeout_s=1.0)
+    vector_index = WeaviateIndex(settings)
+
+    with pytest.raises(DependencyUnavailable) as failure:
+        await vector_index.connect()
+
+    assert failure.value.dependency == "weaviate"
     await vector_index.close()
 
 

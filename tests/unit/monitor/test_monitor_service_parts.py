@@ -85,7 +85,10 @@ def test_a_missing_artifact_is_a_clean_error(tmp_path: Path, capsys: pytest.Capt
     assert "metadata.json" in capsys.readouterr().err
 
 
-def test_report_command_renders_a_table_and_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_command_renders_a_table_and_a_png(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
     monitor = Monitor(
         model_reference(), MonitorConfig(window_sizes_s=(300, 900)), source="//t", clock=lambda: T0
     )

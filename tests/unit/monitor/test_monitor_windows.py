@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
+from random import Random
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events import DRIFT_REPORT, Event
 from events.drift import DriftReport
 from services.monitor.config import MonitorConfig
 from services.monitor.monitor import Monitor, Observed
-from services.monitor.window import window_start
+from services.monitor.window import add_exact, window_start
 from tests.unit.monitor.streams import (
     T0,
     closing_prediction,
@@ -141,3 +145,17 @@ def test_without_idle_close_the_clock_does_nothing() -> None:
     clock.now += timedelta(days=30)
     assert monitor.tick() == 0
     assert monitor.outbox == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=-1e12, max_value=1e12, allow_subnormal=True), max_size=60), st.randoms())
+def test_window_sums_do_not_depend_on_arrival_order(values: list[float], shuffler: Random) -> None:
+    forward: list[float] = []
+    for value in values:
+        add_exact(forward, value)
+    shuffled = values.copy()
+    shuffler.shuffle(shuffled)
+    mixed: list[float] = []
+    for value in shuffled:
+        add_exact(mixed, value)
+    assert math.fsum(forward) == math.fsum(mixed) == math.fsum(values)

@@ -10,6 +10,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from events import Decoded, Event, KafkaRecord, decode_kafka
+from services.adapters.kafka.publish import BrokerPublisher
 from services.adapters.kafka.records import keep_raw
 from services.model.inprocess import InProcessModel
 from services.model.synthetic import write_synthetic_artifact
@@ -36,7 +37,7 @@ class MemoryHarness:
             self._collector(topic)
         self.service = ScoringService(
             self.settings, broker=self.broker, features=FakeFeatures({}), model=InProcessModel(artifact),
-            vectors=FakeVectors(),
+            vectors=FakeVectors(), publisher=BrokerPublisher(self.broker),
         )
 
     def _collector(self, topic: str) -> None:

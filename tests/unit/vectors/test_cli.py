@@ -71,8 +71,10 @@ def test_index_both_backends(
     parser: argparse.ArgumentParser, cases_file: Path, memory_index: InMemoryIndex
 ) -> None:
     args = parser.parse_args(
-        ["vectors", "index", "--cases", str(cases_file), "--features", "amount_z,velocity"]
-        + ["--backend", "both", "--collection", "Demo", "--no-progress"]
+        [
+            *("vectors", "index", "--cases", str(cases_file), "--features", "amount_z,velocity"),
+            *("--backend", "both", "--collection", "Demo", "--no-progress"),
+        ]
     )
 
     assert args.handler(args) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 
 import numpy as np
 import pytest
@@ -20,13 +21,13 @@ MOMENT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 def test_upsert_needs_one_vector_per_case_and_aware_times() -> None:
     case = Case("c1", 0, 1.0, "m1", MOMENT)
-    assert check_upsert([case], np.zeros((1, 4))).dtype == np.float32
+    assert check_upsert([case], np.zeros((1, 4), dtype=np.float32)).dtype == np.float32
     with pytest.raises(ValueError, match="1 cases but 2 vectors"):
-        check_upsert([case], np.zeros((2, 4)))
+        check_upsert([case], np.zeros((2, 4), dtype=np.float32))
     with pytest.raises(ValueError, match="timezone-aware"):
-        check_upsert([Case("c2", 0, 1.0, "m1", datetime(2024, 5, 1))], np.zeros((1, 4)))  # noqa: DTZ001
+        check_upsert([Case("c2", 0, 1.0, "m1", datetime(2024, 5, 1))], np.zeros((1, 4), dtype=np.float32))  # noqa: DTZ001
     with pytest.raises(ValueError, match="finite"):
-        check_upsert([case], np.array([[np.nan, 0, 0, 0]]))
+        check_upsert([case], np.array([[np.nan, 0, 0, 0]], dtype=np.float32))
 
 
 def test_stored_times_come_back_in_utc() -> None:
@@ -48,7 +49,7 @@ async def test_gather_bounded_keeps_order_and_limit() -> None:
         in_flight -= 1
         return value
 
-    answers = await gather_bounded([lambda v=v: call(v) for v in range(10)], limit=3)
+    answers = await gather_bounded([partial(call, v) for v in range(10)], limit=3)
 
     assert answers == list(range(10))
     assert peak == 3

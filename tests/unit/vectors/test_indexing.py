@@ -49,7 +49,7 @@ async def test_search_returns_nearest_with_case_fields() -> None:
 
     [neighbours] = await index.search(np.array([[0, 0, 0.9, 0, 0]], dtype=np.float32), k=2)
 
-    assert [n.id for n in neighbours][0] == "case-2"
+    assert [n.id for n in neighbours] == ["case-2", "case-0"]
     assert neighbours[0].distance == pytest.approx(0.01, abs=1e-6)
     assert neighbours[0].label == 0
     assert neighbours[0].properties["timestamp"] == START + timedelta(hours=2)

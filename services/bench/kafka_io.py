@@ -1,0 +1,169 @@
+"""Kafka helpers for benchmarks: topics, committed progress, reading a topic, paced producing.
+
+The load producer runs in a child process, so the CPU of this process is the system under
+test's, and the producer's pacing does not share an event loop with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from events import KafkaRecord
+from services.adapters.kafka.settings import KafkaSettings
+
+RecordMaker = Callable[[int], KafkaRecord]
+
+
+@dataclass(frozen=True)
+class OutRecord:
+    """What a benchmark keeps of a consumed record."""
+
+    timestamp_ms: int
+    headers: dict[str, bytes]
+    value: bytes
+
+
+@dataclass
+class SendSummary:
+    sent: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    error_samples: list[str] = field(default_factory=list)
+
+
+async def create_topics(kafka: KafkaSettings, names: Sequence[str], partitions: int = 3) -> None:
+    admin = AIOKafkaAdminClient(**kafka.aiokafka_kwargs())
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
+    finally:
+        await admin.close()
+
+
+async def delete_topics_with_prefix(kafka: KafkaSettings, prefix: str) -> int:
+    """Delete every topic whose name starts with `prefix` (a run's unique name); how many."""
+    admin = AIOKafkaAdminClient(**kafka.aiokafka_kwargs())
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+        return len(names)
+    finally:
+        await admin.close()
+
+
+async def committed_total(admin: AIOKafkaAdminClient, group_id: str, partitions: list[TopicPartition]) -> int:
+    committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
+    return sum(meta.offset for meta in committed.values() if meta is not None and meta.offset > 0)
+
+
+async def wait_committed(
+    kafka: KafkaSettings, group_id: str, topic: str, expected: int, timeout_s: float, *, partitions: int = 3
+) -> bool:
+    """Poll the group's committed offsets until they add up to `expected` (True) or time runs out."""
+    admin = AIOKafkaAdminClient(**kafka.aiokafka_kwargs())
+    await admin.start()
+    owned = [TopicPartition(topic, partition) for partition in range(partitions)]
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            if await committed_total(admin, group_id, owned) >= expected:
+                return True
+            await asyncio.sleep(0.2)
+        return False
+    finally:
+        await admin.close()
+
+
+async def read_topic(
+    kafka: KafkaSettings, topic: str, expected: int, timeout_s: float = 60.0
+) -> list[OutRecord]:
+    """Read `topic` from the beginning until `expected` records arrived or time ran out."""
+    consumer = AIOKafkaConsumer(
+        topic, **kafka.aiokafka_kwargs(), auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list[OutRecord] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for batch in batches.values():
+                records.extend(OutRecord(r.timestamp, dict(r.headers), r.value) for r in batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def paced_send(
+    kafka: KafkaSettings, topic: str, count: int, make: RecordMaker, rate: float | None
+) -> SendSummary:
+    """Send `count` records, the i-th made by make(i) just before its send, paced at `rate`/s.
+
+    acks=all and idempotent, as the services' producers; every send is awaited before returning.
+    """
+    producer = AIOKafkaProducer(**kafka.aiokafka_kwargs(), acks="all", enable_idempotence=True, linger_ms=2)
+    summary = SendSummary()
+    pending: list[asyncio.Future[Any]] = []
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        for index in range(count):
+            if rate:
+                ahead = index / rate - (time.perf_counter() - started)
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
+            record = make(index)
+            try:
+                pending.append(
+                    await producer.send(topic, record.value, key=record.key, headers=record.headers)
+                )
+            except KafkaError as error:
+                summary.errors += 1
+                summary.error_samples.append(repr(error))
+        results = await asyncio.gather(*pending, return_exceptions=True)
+    finally:
+        await producer.stop()
+    failed = [result for result in results if isinstance(result, BaseException)]
+    summary.sent = len(results) - len(failed)
+    summary.errors += len(failed)
+    summary.error_samples += [repr(error) for error in failed[:5]]
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _paced_send_blocking(
+    kafka: KafkaSettings, topic: str, count: int, make: RecordMaker, rate: float | None
+) -> SendSummary:
+    return asyncio.run(paced_send(kafka, topic, count, make, rate))
+
+
+async def paced_send_in_child(
+    kafka: KafkaSettings, topic: str, count: int, make: RecordMaker, rate: float | None
+) -> SendSummary:
+    """paced_send in a fresh child process; `make` must be picklable (a top-level class)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, _paced_send_blocking, kafka, topic, count, make, rate)
+
+
+@dataclass(frozen=True)
+class PreEncoded:
+    """A RecordMaker over records encoded up front."""
+
+    records: Sequence[KafkaRecord]
+
+    def __call__(self, index: int) -> KafkaRecord:
+        return self.records[index]

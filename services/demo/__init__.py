@@ -1,0 +1,1 @@
+"""`rtinfer demo`: the whole pipeline on embedded defaults, or against the native stack."""
