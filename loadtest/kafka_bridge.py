@@ -71,6 +71,8 @@ class KafkaBridge:
         self.timeout_s = timeout_s
         self.outcomes: collections.deque[Outcome] = collections.deque()
         self.ready = False
+        self.submitted = 0  # written by the locust side only
+        self.settled = 0  # written by the loop thread only: matched, timed out or not sent
         self.failed: BaseException | None = None
         self._pending: dict[str, float] = {}  # event id -> perf_counter at send; loop thread only
         self._sends: set[asyncio.Future[None]] = set()
@@ -89,7 +91,7 @@ class KafkaBridge:
 
         Args:
             warmup: payments sent first, not measured: the run starts when their predictions
-                came back (the scoring consumer group has joined) or `warmup_s` passed.
+                came back (the scoring consumer group has joined) or 30 s passed.
         """
         self._warmup_records = list(warmup)
         _original("_thread", "start_new_thread")(self._thread_main, ())
@@ -100,14 +102,12 @@ class KafkaBridge:
     def send(self, event_id: str, record: KafkaRecord) -> None:
         """Queue one record for sending; never blocks the calling greenlet. The clock starts now."""
         assert self._loop is not None, "start() first"
+        self.submitted += 1
         self._loop.call_soon_threadsafe(self._send_soon, event_id, record, time.perf_counter())
 
-    def pending(self) -> int:
-        return len(self._pending)
-
     def drain(self, wait_s: float) -> None:
-        """Wait until every sent payment is matched or timed out (bounded by `wait_s`)."""
-        self._wait(lambda: not self._pending, wait_s, "drain", raise_on_timeout=False)
+        """Wait until every submitted payment is matched or timed out (bounded by `wait_s`)."""
+        self._wait(lambda: self.settled >= self.submitted, wait_s, "drain", raise_on_timeout=False)
 
     def stop(self, wait_s: float = 10.0) -> None:
         """Expire what is still pending, close the clients, end the thread."""
@@ -133,7 +133,7 @@ class KafkaBridge:
         self._loop = loop
         try:
             loop.run_until_complete(self._run())
-        except BaseException as error:  # noqa: BLE001 - reported to the locust side, which raises
+        except BaseException as error:  # reported to the locust side, which raises
             self.failed = error
         finally:
             loop.close()
@@ -141,6 +141,7 @@ class KafkaBridge:
 
     async def _run(self) -> None:
         self._stop = asyncio.Event()
+        self._warm = asyncio.Event()  # set when the last warm-up prediction arrived
         partitions = await self._prediction_partitions()
         self._producer = AIOKafkaProducer(
             **self.kafka.aiokafka_kwargs(), acks="all", enable_idempotence=True, linger_ms=2
@@ -179,9 +180,9 @@ class KafkaBridge:
             await self._producer.send_and_wait(
                 self.payments_topic, record.value, key=record.key, headers=record.headers
             )
-        while self._warmup_ids and time.perf_counter() - started < limit_s:
-            await asyncio.sleep(0.05)
-        self.warmup_s = None if self._warmup_ids else time.perf_counter() - started
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._warm.wait(), limit_s)
+        self.warmup_s = time.perf_counter() - started if self._warm.is_set() else None
         self._warmup_ids.clear()
 
     async def _prediction_partitions(self) -> list[TopicPartition]:
@@ -218,8 +219,9 @@ class KafkaBridge:
             )
             await delivery
         except KafkaError as error:
-            self._pending.pop(event_id, None)
             self.outcomes.append(Outcome(PRODUCE, _ms_since(started), len(record.value), error))
+            if self._pending.pop(event_id, None) is not None:
+                self.settled += 1  # not sent: no prediction to wait for, already a failed produce
             return
         self.outcomes.append(Outcome(PRODUCE, _ms_since(started), len(record.value)))
 
@@ -232,11 +234,14 @@ class KafkaBridge:
                     cause = _header(record.headers, "ce_causationid")
                     if cause in self._warmup_ids:
                         self._warmup_ids.discard(cause)
+                        if not self._warmup_ids:
+                            self._warm.set()
                         continue
                     sent = self._pending.pop(cause, None) if cause else None
                     if sent is not None:
-                        length = len(record.value or b"")
-                        self.outcomes.append(Outcome(EVENT_TO_PREDICTION, (arrived - sent) * 1000.0, length))
+                        self._settle(
+                            Outcome(EVENT_TO_PREDICTION, (arrived - sent) * 1000.0, len(record.value or b""))
+                        )
 
     async def _expire_loop(self) -> None:
         while True:
@@ -247,9 +252,15 @@ class KafkaBridge:
         now = time.perf_counter()
         late = [eid for eid, sent in self._pending.items() if all_pending or now - sent > self.timeout_s]
         for event_id in late:
-            sent = self._pending.pop(event_id)
-            error = PredictionTimeoutError(f"no prediction within {self.timeout_s:g}s")
-            self.outcomes.append(Outcome(EVENT_TO_PREDICTION, (now - sent) * 1000.0, 0, error))
+            waited = now - self._pending.pop(event_id)
+            reason = (
+                f"no prediction within {self.timeout_s:g}s" if waited > self.timeout_s else "stopped waiting"
+            )
+            self._settle(Outcome(EVENT_TO_PREDICTION, waited * 1000.0, 0, PredictionTimeoutError(reason)))
+
+    def _settle(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        self.settled += 1
 
 
 def _ms_since(started: float) -> float:

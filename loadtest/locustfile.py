@@ -36,18 +36,30 @@ _shared: dict[str, Any] = {}  # per locust process: the event source, the Kafka 
 @events.init_command_line_parser.add_listener
 def _arguments(parser: Any) -> None:
     group = parser.add_argument_group("rtinfer")
-    group.add_argument("--bootstrap", default=os.environ.get("RTINFER_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
-                       help="Kafka bootstrap servers (loopback only)")
+    group.add_argument(
+        "--bootstrap",
+        default=os.environ.get("RTINFER_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        help="Kafka bootstrap servers (loopback only)",
+    )
     group.add_argument("--payments-topic", default="payments")
     group.add_argument("--predictions-topic", default="predictions")
-    group.add_argument("--rate", type=float, default=200.0,
-                       help="target payments per second over all Kafka users")
-    group.add_argument("--http-rate", type=float, default=50.0,
-                       help="target requests per second over all HTTP users")
-    group.add_argument("--prediction-timeout", type=float, default=10.0,
-                       help="seconds to wait for a prediction before counting a failure")
-    group.add_argument("--payments-file", default="var/data/payments.parquet",
-                       help="payments Parquet (rtinfer data generate); generated when missing")
+    group.add_argument(
+        "--rate", type=float, default=200.0, help="target payments per second over all Kafka users"
+    )
+    group.add_argument(
+        "--http-rate", type=float, default=50.0, help="target requests per second over all HTTP users"
+    )
+    group.add_argument(
+        "--prediction-timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for a prediction before counting a failure",
+    )
+    group.add_argument(
+        "--payments-file",
+        default="var/data/payments.parquet",
+        help="payments Parquet (rtinfer data generate); generated when missing",
+    )
     group.add_argument("--event-time", choices=["now", "original"], default="now")
 
 
@@ -73,8 +85,12 @@ def _start_bridge(environment: Environment, **_kwargs: Any) -> None:
     if not any(issubclass(user_class, KafkaPaymentUser) for user_class in environment.user_classes):
         return
     options = environment.parsed_options
-    bridge = KafkaBridge(KafkaSettings(bootstrap=options.bootstrap), options.payments_topic,
-                         options.predictions_topic, timeout_s=options.prediction_timeout)
+    bridge = KafkaBridge(
+        KafkaSettings(bootstrap=options.bootstrap),
+        options.payments_topic,
+        options.predictions_topic,
+        timeout_s=options.prediction_timeout,
+    )
     warmup = next(_shared["events"])
     bridge.start(warmup=[(warmup.id, encode_kafka(warmup, Mode.BINARY))])
     if bridge.warmup_s is None:
@@ -96,8 +112,12 @@ def _fire_all(environment: Environment, bridge: KafkaBridge) -> None:
     while bridge.outcomes:
         outcome = bridge.outcomes.popleft()
         environment.events.request.fire(
-            request_type="kafka", name=outcome.name, response_time=outcome.response_time_ms,
-            response_length=outcome.response_length, exception=outcome.error, context={},
+            request_type="kafka",
+            name=outcome.name,
+            response_time=outcome.response_time_ms,
+            response_length=outcome.response_length,
+            exception=outcome.error,
+            context={},
         )
 
 
@@ -159,7 +179,8 @@ class HttpPaymentUser(_Paced, FastHttpUser):
     def post_payment(self) -> None:
         event = next(_shared["events"])
         headers, body = encode_http(event, Mode.BINARY)
-        with self.client.post("/", data=body, headers=headers, name="POST / (binary)",
-                              catch_response=True) as response:
+        with self.client.post(
+            "/", data=body, headers=headers, name="POST / (binary)", catch_response=True
+        ) as response:
             if response.status_code in (429, 503):
                 response.failure(f"{response.status_code}: retry-after {response.headers.get('retry-after')}")

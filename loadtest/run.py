@@ -29,10 +29,17 @@ HTTP_REQUESTS_PER_USER = 10.0  # an HTTP user waits for each answer
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", choices=["kafka", "http", "both"], default="kafka",
-                        help="which path to load (default kafka)")
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtest.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--users",
+        choices=["kafka", "http", "both"],
+        default="kafka",
+        help="which path to load (default kafka)",
+    )
     parser.add_argument("--rate", type=float, default=200.0, help="Kafka payments per second (default 200)")
     parser.add_argument("--http-rate", type=float, default=50.0, help="HTTP requests per second (default 50)")
     parser.add_argument("--run-time", default="60s", help="locust run time, e.g. 60s, 2m (default 60s)")
@@ -40,10 +47,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="http://127.0.0.1:8090", help="scoring push ingress")
     parser.add_argument("--payments-topic", default="payments")
     parser.add_argument("--predictions-topic", default="predictions")
-    parser.add_argument("--payments-file", default="var/data/payments.parquet",
-                        help="payments Parquet; a small set is generated when missing")
-    parser.add_argument("--prediction-timeout", type=float, default=10.0,
-                        help="seconds before an unmatched payment counts as failed (default 10)")
+    parser.add_argument(
+        "--payments-file",
+        default="var/data/payments.parquet",
+        help="payments Parquet; a small set is generated when missing",
+    )
+    parser.add_argument(
+        "--prediction-timeout",
+        type=float,
+        default=10.0,
+        help="seconds before an unmatched payment counts as failed (default 10)",
+    )
     parser.add_argument("--out", type=Path, default=Path("loadtest/reports"), help="report folder")
     parser.add_argument("--max-failure-ratio", type=float, default=0.01)
     args = parser.parse_args(argv)
@@ -65,14 +79,34 @@ def locust_command(args: argparse.Namespace) -> list[str]:
     if args.users in ("http", "both"):
         classes.append("HttpPaymentUser")
         users += max(1, math.ceil(args.http_rate / HTTP_REQUESTS_PER_USER))
+    options = {
+        "--users": str(users),
+        "--spawn-rate": str(users),
+        "--run-time": args.run_time,
+        "--stop-timeout": "5",
+        "--host": args.host,
+        "--csv": str(args.out / "load"),
+        "--html": str(args.out / "report.html"),
+        "--exit-code-on-error": "0",  # run.py judges the run itself
+        "--bootstrap": args.bootstrap,
+        "--payments-topic": args.payments_topic,
+        "--predictions-topic": args.predictions_topic,
+        "--rate": str(args.rate),
+        "--http-rate": str(args.http_rate),
+        "--prediction-timeout": str(args.prediction_timeout),
+        "--payments-file": args.payments_file,
+    }
+    flags = [part for pair in options.items() for part in pair]
     return [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-        "--users", str(users), "--spawn-rate", str(users), "--run-time", args.run_time, "--stop-timeout", "5",
-        "--host", args.host, "--csv", str(args.out / "load"), "--html", str(args.out / "report.html"),
-        "--bootstrap", args.bootstrap, "--payments-topic", args.payments_topic,
-        "--predictions-topic", args.predictions_topic, "--rate", str(args.rate),
-        "--http-rate", str(args.http_rate), "--prediction-timeout", str(args.prediction_timeout),
-        "--payments-file", args.payments_file, "--exit-code-on-error", "0", *classes,
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--only-summary",
+        *flags,
+        *classes,
     ]
 
 

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "services.monitor.cli",
     "services.dlq.cli",
     "services.demo.cli",
+    "services.vectors.cli",
 ]
 
 

@@ -53,13 +53,14 @@ def _run(args: argparse.Namespace) -> int:
 
         result = asyncio.run(stream_native(stream, feast, work, artifact, console))
     else:
-        from services.demo.stream import stream_embedded
+        from services.demo.stream import seeded_state, stream_embedded
         from services.model.inprocess import InProcessModel
 
         scoring = ScoringSettings(feast=feast, vectors=vectors, model_dir=work / "model", http_port=0,
                                   max_records=250, on_stale="flag")
         writer = FeatureWriterSettings(feast=feast)
-        result = asyncio.run(stream_embedded(stream, scoring, writer, InProcessModel(artifact)))
+        state = asyncio.run(seeded_state(history))
+        result = asyncio.run(stream_embedded(stream, scoring, writer, InProcessModel(artifact), state))
     report.summary(result, stream, console)
     report.render_explanations(result, stream, console)
     if args.drift:

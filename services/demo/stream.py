@@ -17,11 +17,11 @@ from faststream.kafka.annotations import KafkaMessage
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from events import Decoded, Event, Mode, decode_kafka
-from services.adapters.kafka.publish import BrokerPublisher
+from services.adapters.kafka.publish import MemoryPublisher
 from services.adapters.kafka.records import keep_raw
 from services.features.app import build_app
 from services.features.settings import FeatureWriterSettings
-from services.features.state import InMemoryCardState
+from services.features.state import InMemoryCardState, PaymentFact
 from services.model.inprocess import InProcessModel
 from services.producer.payments import payment_records
 from services.scoring.service import ScoringService
@@ -44,6 +44,7 @@ class StreamResult:
     batches: list[BatchTiming] = field(default_factory=list)
     seconds: float = 0.0
     explain_counters: dict[str, int] = field(default_factory=dict)
+    writer_dead_letters: int = 0
 
 
 def _collector(broker: KafkaBroker, topic: str, sink: list[Event[Any]]) -> None:
@@ -57,22 +58,33 @@ def _collector(broker: KafkaBroker, topic: str, sink: list[Event[Any]]) -> None:
             sink.append(result.event)
 
 
+async def seeded_state(history: pd.DataFrame, days: float = 2.0) -> InMemoryCardState:
+    """Card state as the writer would hold it after consuming the history's last days."""
+    state = InMemoryCardState()
+    recent = history[history["timestamp"] >= history["timestamp"].max() - pd.Timedelta(days=days)]
+    await state.add([
+        PaymentFact(row.card_id, row.payment_id, row.timestamp.timestamp(), float(row.amount), row.merchant_id)
+        for row in recent.itertuples(index=False)
+    ])
+    return state
+
+
 async def stream_embedded(
     stream: pd.DataFrame,
     scoring: ScoringSettings,
     writer: FeatureWriterSettings,
     model: InProcessModel,
+    state: InMemoryCardState,
     *,
-    batch_size: int = 250,
+    batch_size: int = 50,
     malformed: int = 20,
 ) -> StreamResult:
     broker = KafkaBroker("in-memory:9092")
     result = StreamResult()
-    service = ScoringService(scoring, broker=broker, model=model, publisher=BrokerPublisher(broker))  # subscribes first: scores before the
-    app, _ = build_app(writer, broker, state=InMemoryCardState())  # writer counts the same batch
-    _collector(broker, scoring.topics.predictions, result.predictions)
-    _collector(broker, scoring.topics.explanations, result.explanations)
-    _collector(broker, scoring.topics.dlq, result.dead_letters)
+    outputs = MemoryPublisher()  # outputs stay in process; inputs travel the in-memory broker
+    service = ScoringService(scoring, broker=broker, model=model, publisher=outputs)  # subscribes first: scores before the
+    app, _ = build_app(writer, broker, state=state)  # writer counts the same batch
+    _collector(broker, writer.dlq_topic, result.dead_letters)  # the writer publishes via the broker
     # Structured mode: the in-memory batch publish carries one header set for all records.
     records = [r.value for r in payment_records(stream, "/demo/acquirer", Mode.STRUCTURED)]
     batches = max(1, -(-len(records) // batch_size))
@@ -102,6 +114,10 @@ async def stream_embedded(
             counters = runtime.explanations.counters
             result.explain_counters = {"produced": counters.produced, "delayed": counters.delayed,
                                        "dropped": counters.dropped}
+            result.predictions = outputs.topics.get(scoring.topics.predictions, [])
+            result.explanations = outputs.topics.get(scoring.topics.explanations, [])
+            result.writer_dead_letters = len(result.dead_letters)
+            result.dead_letters = outputs.topics.get(scoring.topics.dlq, [])
         finally:
             await service.stop()
     return result

@@ -81,3 +81,19 @@ async def publish_events(
         record = encode_kafka(event, mode)
         headers = {name: value.decode("utf-8", "replace") for name, value in record.headers}
         await broker.publish(record.value, topic, key=record.key, headers=headers)
+
+
+class MemoryPublisher:
+    """Keeps published events in lists by topic: an in-process transport for the embedded demo."""
+
+    def __init__(self) -> None:
+        self.topics: dict[str, list[Event[Any]]] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def publish(self, topic: str, events: Sequence[Event[Any]]) -> None:
+        self.topics.setdefault(topic, []).extend(events)
+
+    async def stop(self) -> None:
+        return None
