@@ -117,6 +117,7 @@ async def paced_send(
     summary = SendSummary()
     pending: list[asyncio.Future[Any]] = []
     await producer.start()
+    await _connected(producer, topic)
     started = time.perf_counter()
     try:
         for index in range(count):
@@ -141,6 +142,14 @@ async def paced_send(
     summary.error_samples += [repr(error) for error in failed[:5]]
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+async def _connected(producer: AIOKafkaProducer, topic: str) -> None:
+    """Metadata and broker connections in place before the first timed send (start() already
+    got the producer id); else the first records' timestamps would include connecting."""
+    await producer.partitions_for(topic)
+    for broker in producer.client.cluster.brokers():
+        await producer.client.ready(broker.nodeId)
 
 
 def _paced_send_blocking(

@@ -7,6 +7,7 @@ output topic; `link_header` names the output header that carries the input's ce_
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -149,6 +150,8 @@ class ScoringRunner:
         )
         service = ScoringService(settings, ingress="kafka")
         await service.start()
+        # FastStream's access log prints two INFO lines per batch to stdout; as at --log-level WARNING.
+        logging.getLogger("faststream.access.kafka").setLevel(logging.WARNING)
         self._service = service
         assert service.components is not None
         self._record_stages(service.components.runtime)

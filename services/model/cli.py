@@ -52,13 +52,17 @@ def _train(args: argparse.Namespace) -> int:
         payments = pd.read_parquet(args.payments)
         result = train_from_store(open_store(_settings(args)), payments, config)
     path = result.artifact.save(args.out)
+    from services.model.train import labelled_cases
+
+    cases_path = args.payments.parent / "cases.parquet"
+    labelled_cases(result.frame, payments).to_parquet(cases_path, index=False)
     meta = result.artifact.metadata
     print(f"trained {meta.name} {meta.version} on {result.train_rows} payments, "
           f"held out {result.holdout_rows} ({int(result.holdout_labels.sum())} fraud)")
     print(f"holdout ROC AUC {meta.metrics.roc_auc:.4f}  PR AUC {meta.metrics.pr_auc:.4f}  "
           f"recall at FPR {meta.metrics.recall_at_fpr.fpr:.3f}: {meta.metrics.recall_at_fpr.recall:.4f}")
     print(f"thresholds: review {meta.thresholds.review:.4f}, decline {meta.thresholds.decline:.4f}")
-    print(f"artifact written to {path}")
+    print(f"artifact written to {path}; labelled cases for `rtinfer vectors index` in {cases_path}")
     return 0
 
 

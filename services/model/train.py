@@ -33,6 +33,7 @@ class TrainingConfig:
 @dataclass(frozen=True)
 class TrainingResult:
     artifact: ModelArtifact
+    frame: pd.DataFrame  # the point-in-time training set (all rows)
     train_rows: int
     holdout_rows: int
     holdout_scores: np.ndarray
@@ -89,7 +90,21 @@ def train_from_frame(frame: pd.DataFrame, config: TrainingConfig) -> TrainingRes
         reference=_reference(booster, x_train, names),
     )
     artifact = build_artifact(booster, metadata)
-    return TrainingResult(artifact, len(train), len(holdout), scores, y_holdout)
+    return TrainingResult(artifact, frame, len(train), len(holdout), scores, y_holdout)
+
+
+def labelled_cases(frame: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
+    """The training rows as vector-index cases: case_id, label, amount, merchant_id, timestamp
+    and the model's feature columns (embedded later with the artifact's scaler)."""
+    lookup = payments.set_index("payment_id")
+    return pd.DataFrame({
+        "case_id": frame["payment_id"].to_numpy(),
+        "label": frame["is_fraud"].to_numpy(np.int64),
+        "amount": lookup.loc[frame["payment_id"], "amount"].to_numpy(),
+        "merchant_id": lookup.loc[frame["payment_id"], "merchant_id"].to_numpy(),
+        "timestamp": frame["timestamp"].to_numpy(),
+        **{name: frame[name].to_numpy(np.float64) for name in MODEL_FEATURES},
+    })
 
 
 def _window(frame: pd.DataFrame) -> TimeWindow:
