@@ -37,20 +37,31 @@ def _brokers() -> list[KafkaBroker]:
     ]:
         scoring_broker.publisher(topic, title=f"scoring-{topic}", description=f"{text} ({type_name})")
     _app, features_broker = build_app(FeatureWriterSettings(), KafkaBroker("kafka:9092"))
-    features_broker.publisher(FeatureWriterSettings().dlq_topic, title="features-dlq",
-                              description=f"payments the feature writer cannot count ({DEADLETTER})")
+    features_broker.publisher(
+        FeatureWriterSettings().dlq_topic,
+        title="features-dlq",
+        description=f"payments the feature writer cannot count ({DEADLETTER})",
+    )
     return [scoring_broker, features_broker]
 
 
 def build_document() -> dict[str, Any]:
-    spec = AsyncAPI(*_brokers(), title="rtinfer", version="1.0.0",
-                    description="Scoring and feature services: CloudEvents over Kafka (binary mode).",
-                    schema_version="2.6.0")
+    spec = AsyncAPI(
+        *_brokers(),
+        title="rtinfer",
+        version="1.0.0",
+        description="Scoring and feature services: CloudEvents over Kafka (binary mode).",
+        schema_version="2.6.0",
+    )
     document: dict[str, Any] = json.loads(spec.to_specification().to_json())
     schemas = generate()
     # Checked in this order: "payments.dlq" is a dead-letter channel, not a payments one.
-    payload_of = {"dlq": DEADLETTER, "predictions": PREDICTION, "explanations": EXPLANATION,
-                  "payments": PAYMENT_AUTHORIZED}
+    payload_of = {
+        "dlq": DEADLETTER,
+        "predictions": PREDICTION,
+        "explanations": EXPLANATION,
+        "payments": PAYMENT_AUTHORIZED,
+    }
     for name, message in document.get("components", {}).get("messages", {}).items():
         lowered = name.lower()
         for marker, type_name in payload_of.items():
@@ -70,10 +81,15 @@ def _ce_headers(type_name: str) -> dict[str, Any]:
         "type": "object",
         "description": "CloudEvents Kafka binding, binary mode; the record key is the partitionkey",
         "properties": {
-            "ce_specversion": {"const": "1.0"}, "ce_id": {"type": "string"}, "ce_source": {"type": "string"},
-            "ce_type": {"const": type_name}, "ce_time": {"type": "string", "format": "date-time"},
-            "ce_subject": {"type": "string"}, "ce_traceparent": {"type": "string"},
-            "ce_causationid": {"type": "string"}, "content-type": {"const": "application/json"},
+            "ce_specversion": {"const": "1.0"},
+            "ce_id": {"type": "string"},
+            "ce_source": {"type": "string"},
+            "ce_type": {"const": type_name},
+            "ce_time": {"type": "string", "format": "date-time"},
+            "ce_subject": {"type": "string"},
+            "ce_traceparent": {"type": "string"},
+            "ce_causationid": {"type": "string"},
+            "content-type": {"const": "application/json"},
         },
         "required": ["ce_specversion", "ce_id", "ce_source", "ce_type"],
     }

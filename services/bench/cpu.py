@@ -7,6 +7,7 @@ start-up work outside a phase's window is not charged to it.
 from __future__ import annotations
 
 import bisect
+import gc
 import os
 import threading
 import time
@@ -126,3 +127,28 @@ class CpuSampler:
         span = times[index] - times[index - 1]
         weight = (at_s - times[index - 1]) / span if span > 0 else 1.0
         return before + (after - before) * weight
+
+
+class GcWatch:
+    """Pauses of this process's cyclic garbage collector, to tell them apart in latency tails."""
+
+    def __init__(self) -> None:
+        self._pauses: list[tuple[float, int, float]] = []  # wall-clock end, generation, ms
+        self._started = 0.0
+
+    def __enter__(self) -> GcWatch:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self._pauses.append((time.time(), info["generation"], (time.perf_counter() - self._started) * 1000.0))
+
+    def full_collections(self, start_s: float, end_s: float) -> list[float]:
+        """Milliseconds of each generation-2 collection that ended within the window."""
+        return [ms for ended, generation, ms in self._pauses if generation == 2 and start_s <= ended <= end_s]

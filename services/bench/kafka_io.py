@@ -162,10 +162,13 @@ async def paced_send_in_child(
     kafka: KafkaSettings, topic: str, count: int, make: RecordMaker, rate: float | None
 ) -> SendSummary:
     """paced_send in a fresh child process; `make` must be picklable (a top-level class)."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, _paced_send_blocking, kafka, topic, count, make, rate)
+    finally:
+        # Joining the child blocks; off the event loop, or it would stall the system under test.
+        await asyncio.to_thread(pool.shutdown)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ records are told apart on shared topics; CPU is charged over the phase's own win
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 
@@ -13,7 +14,7 @@ import pandas as pd
 
 from events import KafkaRecord
 from services.adapters.kafka.settings import KafkaSettings
-from services.bench.cpu import CpuSampler
+from services.bench.cpu import CpuSampler, GcWatch
 from services.bench.kafka_io import (
     OutRecord,
     PreEncoded,
@@ -51,6 +52,7 @@ class PhaseResult:
     kept_up: bool = True
     stages: dict[str, Percentiles] = field(default_factory=dict)  # recorded in process
     event_stages: dict[str, Percentiles] = field(default_factory=dict)  # from predictions' latency_ms
+    gc_pauses_ms: list[float] = field(default_factory=list)  # full collections in this process
 
     def cpu_ms_per_event(self, process: str | None = None) -> float:
         seconds = self.cpu.get(process, 0.0) if process else sum(self.cpu.values())
@@ -77,6 +79,7 @@ class Phases:
     kafka: KafkaSettings
     payments: pd.DataFrame
     sampler: CpuSampler
+    gc_watch: GcWatch
     name: str  # unique per run
 
     async def backlog(self, runner: Runner, count: int, timeout_s: float) -> PhaseResult:
@@ -88,6 +91,7 @@ class Phases:
         )
         log.info("%s: %d events produced to the backlog, consuming", runner.name, sent.sent)
         runner.stages.take()
+        gc.collect()
         await runner.start(topics)
         try:
             done = await wait_committed(self.kafka, topics.group, topics.payments, count, timeout_s)
@@ -101,6 +105,7 @@ class Phases:
         return PhaseResult(
             runner.name, "backlog", count, len(outputs), rate_per_s(outputs), end - start,
             self.sampler.between(start, end), kept_up=done, stages=stages,
+            gc_pauses_ms=self.gc_watch.full_collections(start, end),
             event_stages=stage_percentiles(outputs) if runner.link_header == "ce_causationid" else {},
         )  # fmt: skip
 
@@ -115,7 +120,7 @@ class Phases:
         runner.stages.take()
         return count
 
-    async def at_rate(  # noqa: PLR0917
+    async def at_rate(
         self,
         runner: Runner,
         topics: TopicSet,
@@ -132,6 +137,7 @@ class Phases:
         """
         count = max(1, round(rate * seconds))
         records = PreEncoded(tagged_records(self.payments, tag, count))
+        gc.collect()  # the harness's own garbage is not collected inside the window
         sent = await paced_send_in_child(self.kafka, topics.payments, count, records, rate)
         kept_up = await wait_committed(self.kafka, topics.group, topics.payments, before + count, 10.0)
         stages = runner.stages.take()
@@ -154,5 +160,6 @@ class Phases:
             self.sampler.between(first_in, last_out), target_rate=rate,
             latency=Percentiles.of(latencies_ms(inputs, outputs, runner.link_header)),
             kept_up=kept_up and len(outputs) >= count, stages=stages,
+            gc_pauses_ms=self.gc_watch.full_collections(first_in, last_out),
             event_stages=stage_percentiles(outputs) if runner.link_header == "ce_causationid" else {},
         )  # fmt: skip

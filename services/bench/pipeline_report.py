@@ -25,6 +25,11 @@ def _ratio(top: float, bottom: float) -> str:
     return f"{top / bottom:.2f}×" if bottom and not math.isnan(top) and not math.isnan(bottom) else "n/a"
 
 
+def _gc_cell(result: PhaseResult) -> str:
+    pauses = result.gc_pauses_ms
+    return f"{len(pauses)} / {max(pauses):.0f}" if pauses else "0"
+
+
 def _cpu_cells(result: PhaseResult, processes: Sequence[str]) -> list[str]:
     return [f"{result.cpu.get(name, 0.0):.2f}" for name in processes] + [f"{result.cpu_ms_per_event():.2f}"]
 
@@ -94,7 +99,8 @@ def _print_latency(console: Console, fixed: dict[str, PhaseResult], processes: S
     for result in fixed.values():
         table.add_row(
             result.variant, str(result.events), str(result.received), f"{result.rate:,.0f}",
-            *_percentile_cells(result.latency), "yes" if result.kept_up else "NO", *_cpu_cells(result, processes),
+            *_percentile_cells(result.latency), "yes" if result.kept_up else "NO", _gc_cell(result),
+            *_cpu_cells(result, processes),
         )  # fmt: skip
     console.print(table)
 
@@ -155,7 +161,8 @@ def _print_steps(console: Console, steps: list[PhaseResult], processes: Sequence
     for result in steps:
         table.add_row(
             f"{result.target_rate:.0f}", str(result.events), str(result.received), f"{result.rate:,.0f}",
-            *_percentile_cells(result.latency), "yes" if result.kept_up else "NO", *_cpu_cells(result, processes),
+            *_percentile_cells(result.latency), "yes" if result.kept_up else "NO", _gc_cell(result),
+            *_cpu_cells(result, processes),
         )  # fmt: skip
     console.print(table)
 

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from services.adapters.feast.settings import FeastSettings
 from services.adapters.kafka.settings import KafkaSettings
-from services.bench.cpu import CpuSampler, stack_pids
+from services.bench.cpu import CpuSampler, GcWatch, stack_pids
 from services.bench.environment import BenchEnv, bench_env
 from services.bench.kafka_io import delete_topics_with_prefix
 from services.bench.naive import NaiveRunner
@@ -54,7 +54,9 @@ def run_pipeline_bench(args: argparse.Namespace) -> int:
             sampler = CpuSampler(processes, children)
             sampler.start()
             try:
-                results = asyncio.run(_all_phases(env, args, sampler, variants, rates))
+                with GcWatch() as gc_watch:
+                    phases = Phases(env.kafka, env.payments, sampler, gc_watch, env.name)
+                    results = asyncio.run(_all_phases(phases, env, args, variants, rates))
             finally:
                 sampler.stop()
     except (DependencyError, ModelServerStartError, ConnectionError, OSError) as error:
@@ -87,9 +89,8 @@ def _runners(env: BenchEnv, args: argparse.Namespace, variants: list[str]) -> li
 
 
 async def _all_phases(
-    env: BenchEnv, args: argparse.Namespace, sampler: CpuSampler, variants: list[str], rates: list[float]
+    phases: Phases, env: BenchEnv, args: argparse.Namespace, variants: list[str], rates: list[float]
 ) -> list[PhaseResult]:
-    phases = Phases(env.kafka, env.payments, sampler, env.name)
     runners = _runners(env, args, variants)
     results: list[PhaseResult] = []
     try:

@@ -103,7 +103,9 @@ def _distinct_counts(starts: npt.NDArray[np.int64], merchants: Sequence[str]) ->
     return counts
 
 
-def latest_rolling_row(times_s: FloatArray, amounts: FloatArray, merchants: Sequence[str]) -> dict[str, float]:
+def latest_rolling_row(
+    times_s: FloatArray, amounts: FloatArray, merchants: Sequence[str]
+) -> dict[str, float]:
     """The rolling row as of a card's latest payment (what the online store should hold)."""
     order = np.argsort(times_s, kind="stable")
     rows = rolling_features(times_s[order], amounts[order], [merchants[i] for i in order])
@@ -119,7 +121,7 @@ def card_profile(times_s: FloatArray, amounts: FloatArray, cutoffs_s: FloatArray
     sums = cumsum[ends] - cumsum[starts]
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counts > 0, sums / counts, np.nan)
-    return {"card_mean_amount_7d": np.round(means, 6), "card_count_7d": counts}
+    return {"card_mean_amount_7d": np.round(means, 6).astype(np.float64), "card_count_7d": counts}
 
 
 def merchant_profile(
@@ -147,8 +149,12 @@ def request_features(
 ) -> dict[str, float]:
     """Features known only at request time, from the event and the stored features."""
     now_s = timestamp.timestamp()
-    since_prev = now_s - last_payment_ts if last_payment_ts is not None and np.isfinite(last_payment_ts) else np.nan
-    ratio = amount / card_mean if card_mean is not None and np.isfinite(card_mean) and card_mean > 0 else np.nan
+    since_prev = (
+        now_s - last_payment_ts if last_payment_ts is not None and np.isfinite(last_payment_ts) else np.nan
+    )
+    ratio = (
+        amount / card_mean if card_mean is not None and np.isfinite(card_mean) and card_mean > 0 else np.nan
+    )
     return {
         "amount": float(amount),
         "hour_of_day": float(timestamp.astimezone(UTC).hour),

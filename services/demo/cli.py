@@ -16,14 +16,21 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "artifact exists, index past cases, stream the latest payments through the scoring service and "
         "feature writer, then print a summary, two explanations and write a latency/throughput plot.",
     )
-    demo.add_argument("--stack", choices=["embedded", "native"], default="embedded",
-                      help="embedded: no servers (in-memory broker, SQLite, model in process, Milvus Lite); "
-                      "native: the servers of `rtinfer stack up`")
+    demo.add_argument(
+        "--stack",
+        choices=["embedded", "native"],
+        default="embedded",
+        help="embedded: no servers (in-memory broker, SQLite, model in process, Milvus Lite); "
+        "native: the servers of `rtinfer stack up`",
+    )
     demo.add_argument("--events", type=int, default=20_000, help="payments to stream")
     demo.add_argument("--work", type=Path, default=Path("var/demo"), help="data, repo, model, index, plot")
     demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--drift", choices=["amounts", "merchant-mix", "new-pattern"],
-                      help="generate data with this drift in the streamed days and show the drift summary")
+    demo.add_argument(
+        "--drift",
+        choices=["amounts", "merchant-mix", "new-pattern"],
+        help="generate data with this drift in the streamed days and show the drift summary",
+    )
     demo.set_defaults(handler=_run)
 
 
@@ -42,11 +49,17 @@ def _run(args: argparse.Namespace) -> int:
     payments = prepare.load_or_generate(work, console, args.seed, args.drift)
     history, stream = prepare.split(payments, args.events)
     tag = args.drift or "base"
-    feast = FeastSettings(online_store="sqlite", repo_dir=work / f"feast-{tag}", data_dir=work / f"features-{tag}",
-                          project=f"rtinfer_demo_{tag.replace('-', '_')}")
+    feast = FeastSettings(
+        online_store="sqlite",
+        repo_dir=work / f"feast-{tag}",
+        data_dir=work / f"features-{tag}",
+        project=f"rtinfer_demo_{tag.replace('-', '_')}",
+    )
     prepare.prepare_features(history, feast, console)
     artifact, frame = prepare.prepare_model(history, feast, work / "model", console)
-    vectors = VectorSettings(backend="milvus", collection="DemoCases", milvus_path=(work / "cases.db").resolve())
+    vectors = VectorSettings(
+        backend="milvus", collection="DemoCases", milvus_path=(work / "cases.db").resolve()
+    )
     asyncio.run(prepare.prepare_vectors(history, frame, feast, artifact, vectors, console))
     if args.stack == "native":
         from services.demo.native import stream_native
@@ -56,8 +69,14 @@ def _run(args: argparse.Namespace) -> int:
         from services.demo.stream import seeded_state, stream_embedded
         from services.model.inprocess import InProcessModel
 
-        scoring = ScoringSettings(feast=feast, vectors=vectors, model_dir=work / "model", http_port=0,
-                                  max_records=250, on_stale="flag")
+        scoring = ScoringSettings(
+            feast=feast,
+            vectors=vectors,
+            model_dir=work / "model",
+            http_port=0,
+            max_records=250,
+            on_stale="flag",
+        )
         writer = FeatureWriterSettings(feast=feast)
         state = asyncio.run(seeded_state(history))
         result = asyncio.run(stream_embedded(stream, scoring, writer, InProcessModel(artifact), state))

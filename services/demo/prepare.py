@@ -33,8 +33,14 @@ def load_or_generate(work: Path, console: Console, seed: int, drift: str | None)
     payments_file = data_dir / "payments.parquet"
     if not payments_file.exists():
         with console.status("generating synthetic payments ..."):
-            config = GeneratorConfig(seed=seed, cards=2500, merchants=300, days=28, drift=drift,  # type: ignore[arg-type]
-                                     drift_from_day=24 if drift else None)
+            config = GeneratorConfig(
+                seed=seed,
+                cards=2500,
+                merchants=300,
+                days=28,
+                drift=drift,  # type: ignore[arg-type]
+                drift_from_day=24 if drift else None,
+            )
             write_dataset(generate(config), data_dir)
     payments = pd.read_parquet(payments_file)
     console.print(f"[green]data[/]: {len(payments):,} payments in {payments_file}")
@@ -43,21 +49,28 @@ def load_or_generate(work: Path, console: Console, seed: int, drift: str | None)
 
 def split(payments: pd.DataFrame, stream_events: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     ordered = payments.sort_values(["timestamp", "payment_id"], kind="stable").reset_index(drop=True)
-    return ordered.iloc[:-stream_events].reset_index(drop=True), ordered.iloc[-stream_events:].reset_index(drop=True)
+    return ordered.iloc[:-stream_events].reset_index(drop=True), ordered.iloc[-stream_events:].reset_index(
+        drop=True
+    )
 
 
 def prepare_features(history: pd.DataFrame, feast: FeastSettings, console: Console) -> None:
     with console.status("backfilling features and materializing the online store (SQLite) ..."):
         backfill(history).write(feast.data_dir)
         store = apply_definitions(feast)
-        store.materialize(start_date=history["timestamp"].min().to_pydatetime(),
-                          end_date=history["timestamp"].max().to_pydatetime())
-    console.print(f"[green]features[/]: Feast repo in {feast.repo_dir}, online store SQLite, history to "
-                  f"{history['timestamp'].max():%Y-%m-%d %H:%M}")
+        store.materialize(
+            start_date=history["timestamp"].min().to_pydatetime(),
+            end_date=history["timestamp"].max().to_pydatetime(),
+        )
+    console.print(
+        f"[green]features[/]: Feast repo in {feast.repo_dir}, online store SQLite, history to "
+        f"{history['timestamp'].max():%Y-%m-%d %H:%M}"
+    )
 
 
-def prepare_model(history: pd.DataFrame, feast: FeastSettings, model_dir: Path, console: Console
-                  ) -> tuple[ModelArtifact, pd.DataFrame | None]:
+def prepare_model(
+    history: pd.DataFrame, feast: FeastSettings, model_dir: Path, console: Console
+) -> tuple[ModelArtifact, pd.DataFrame | None]:
     try:
         artifact = ModelArtifact.load(model_dir)
         console.print(f"[green]model[/]: {artifact.version} (existing artifact in {model_dir})")
@@ -70,13 +83,21 @@ def prepare_model(history: pd.DataFrame, feast: FeastSettings, model_dir: Path, 
         result = train_from_frame(frame, TrainingConfig(seed=42, num_iterations=200))
         result.artifact.save(model_dir)
     metrics = result.artifact.metadata.metrics
-    console.print(f"[green]model[/]: trained {result.artifact.version}: holdout ROC AUC {metrics.roc_auc:.3f}, "
-                  f"PR AUC {metrics.pr_auc:.3f}")
+    console.print(
+        f"[green]model[/]: trained {result.artifact.version}: holdout ROC AUC {metrics.roc_auc:.3f}, "
+        f"PR AUC {metrics.pr_auc:.3f}"
+    )
     return result.artifact, frame
 
 
-async def prepare_vectors(history: pd.DataFrame, frame: pd.DataFrame | None, feast: FeastSettings,
-                          artifact: ModelArtifact, settings: VectorSettings, console: Console) -> None:
+async def prepare_vectors(
+    history: pd.DataFrame,
+    frame: pd.DataFrame | None,
+    feast: FeastSettings,
+    artifact: ModelArtifact,
+    settings: VectorSettings,
+    console: Console,
+) -> None:
     marker = settings.milvus_path.with_suffix(".indexed")
     if marker.exists() and marker.read_text() == artifact.version:
         console.print(f"[green]vectors[/]: Milvus Lite index in {settings.milvus_path} (existing)")
@@ -87,7 +108,8 @@ async def prepare_vectors(history: pd.DataFrame, frame: pd.DataFrame | None, fea
     labelled = frame[(frame["is_fraud"] == 1) | (frame.index % 5 == 0)]
     lookup = history.set_index("payment_id")
     cases_frame = labelled.assign(
-        case_id=labelled["payment_id"], label=labelled["is_fraud"],
+        case_id=labelled["payment_id"],
+        label=labelled["is_fraud"],
         amount=lookup.loc[labelled["payment_id"], "amount"].to_numpy(),
         merchant_id=lookup.loc[labelled["payment_id"], "merchant_id"].to_numpy(),
     )
@@ -98,4 +120,6 @@ async def prepare_vectors(history: pd.DataFrame, frame: pd.DataFrame | None, fea
     finally:
         await index.close()
     marker.write_text(artifact.version)
-    console.print(f"[green]vectors[/]: {written:,} labelled past cases in Milvus Lite ({settings.milvus_path})")
+    console.print(
+        f"[green]vectors[/]: {written:,} labelled past cases in Milvus Lite ({settings.milvus_path})"
+    )

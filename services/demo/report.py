@@ -37,20 +37,27 @@ def summary(result: StreamResult, stream: pd.DataFrame, console: Console) -> dic
         ("events streamed (incl. malformed)", f"{events:,}"),
         ("predictions", f"{len(result.predictions):,}"),
         ("throughput", f"{figures['events_per_s']:,.0f} events/s"),
-        ("latency per event (its micro-batch) p50 / p99", f"{figures['p50_ms']:.1f} ms / {figures['p99_ms']:.1f} ms"),
+        (
+            "latency per event (its micro-batch) p50 / p99",
+            f"{figures['p50_ms']:.1f} ms / {figures['p99_ms']:.1f} ms",
+        ),
         ("fraud caught at the review threshold", f"{figures['caught']:.0f} of {figures['fraud']:.0f}"),
         ("fraud missed", f"{figures['missed']:.0f}"),
         ("legitimate payments flagged", f"{figures['false_alarms']:.0f}"),
         ("dead letters (DLQ)", f"{len(result.dead_letters)}"),
         ("explanation events", f"{len(result.explanations)} ({result.explain_counters})"),
     ]
-    stages = {}
+    stages: dict[str, list[float]] = {}
     for prediction in result.predictions:
         for stage, ms in prediction.data.latency_ms.items():
             stages.setdefault(stage, []).append(ms)
     if stages:
-        rows.append(("per micro-batch stage p50 (ms)",
-                     ", ".join(f"{name} {np.percentile(values, 50):.1f}" for name, values in stages.items())))
+        rows.append(
+            (
+                "per micro-batch stage p50 (ms)",
+                ", ".join(f"{name} {np.percentile(values, 50):.1f}" for name, values in stages.items()),
+            )
+        )
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
@@ -70,12 +77,16 @@ def _render_one(explanation: Any, prediction: Any, labels: pd.DataFrame, console
     data = explanation.data
     payment = labels.loc[data.input_id]
     console.rule(f"why payment {data.input_id} scored {data.score:.3f}")
-    console.print(f"card {payment['card_id']} paid {payment['amount']:.2f} {payment['currency']} at merchant "
-                  f"{payment['merchant_id']} (MCC {payment['merchant_category']}, {payment['channel']}, "
-                  f"{payment['country']}) at {payment['timestamp']:%Y-%m-%d %H:%M} UTC")
+    console.print(
+        f"card {payment['card_id']} paid {payment['amount']:.2f} {payment['currency']} at merchant "
+        f"{payment['merchant_id']} (MCC {payment['merchant_category']}, {payment['channel']}, "
+        f"{payment['country']}) at {payment['timestamp']:%Y-%m-%d %H:%M} UTC"
+    )
     if prediction is not None:
-        console.print(f"decision: [bold]{prediction.data.decision.value}[/]   "
-                      f"truth (synthetic label): {'fraud, ' + payment['fraud_pattern'] if payment['is_fraud'] else 'legitimate'}")
+        console.print(
+            f"decision: [bold]{prediction.data.decision.value}[/]   "
+            f"truth (synthetic label): {'fraud, ' + payment['fraud_pattern'] if payment['is_fraud'] else 'legitimate'}"
+        )
     console.print(f"base value (log-odds) {data.base_value:+.3f}; the largest contributions:")
     width = max(abs(top.contribution) for top in data.top) or 1.0
     for top in data.top:
@@ -84,8 +95,10 @@ def _render_one(explanation: Any, prediction: Any, labels: pd.DataFrame, console
         value = "missing" if top.value is None else f"{top.value:,.2f}"
         console.print(f"  {top.feature:<30} = {value:>12}  {sign} risk {top.contribution:+.3f} {bar}")
     if data.neighbours:
-        cases = ", ".join(f"{n.id} ({'fraud' if n.label == 1 else 'legit' if n.label == 0 else '?'}, "
-                          f"d={n.distance:.2f})" for n in data.neighbours)
+        cases = ", ".join(
+            f"{n.id} ({'fraud' if n.label == 1 else 'legit' if n.label == 0 else '?'}, d={n.distance:.2f})"
+            for n in data.neighbours
+        )
         frauds = sum(1 for n in data.neighbours if n.label == 1)
         console.print(f"similar past cases: {frauds} of {len(data.neighbours)} were fraud: {cases}")
 

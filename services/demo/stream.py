@@ -50,7 +50,7 @@ class StreamResult:
 def _collector(broker: KafkaBroker, topic: str, sink: list[Event[Any]]) -> None:
     @broker.subscriber(topic, decoder=keep_raw)
     async def collect(message: KafkaMessage) -> None:
-        raw = message.raw_message
+        raw: Any = message.raw_message
         headers = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in (raw.headers or ())]
         key = raw.key if isinstance(raw.key, bytes | None) else str(raw.key).encode()
         result = decode_kafka(key, raw.value, headers)
@@ -62,10 +62,14 @@ async def seeded_state(history: pd.DataFrame, days: float = 2.0) -> InMemoryCard
     """Card state as the writer would hold it after consuming the history's last days."""
     state = InMemoryCardState()
     recent = history[history["timestamp"] >= history["timestamp"].max() - pd.Timedelta(days=days)]
-    await state.add([
-        PaymentFact(row.card_id, row.payment_id, row.timestamp.timestamp(), float(row.amount), row.merchant_id)
-        for row in recent.itertuples(index=False)
-    ])
+    await state.add(
+        [
+            PaymentFact(
+                row.card_id, row.payment_id, row.timestamp.timestamp(), float(row.amount), row.merchant_id
+            )
+            for row in recent.itertuples(index=False)
+        ]
+    )
     return state
 
 
@@ -82,15 +86,22 @@ async def stream_embedded(
     broker = KafkaBroker("in-memory:9092")
     result = StreamResult()
     outputs = MemoryPublisher()  # outputs stay in process; inputs travel the in-memory broker
-    service = ScoringService(scoring, broker=broker, model=model, publisher=outputs)  # subscribes first: scores before the
+    service = ScoringService(
+        scoring, broker=broker, model=model, publisher=outputs
+    )  # subscribes first: scores before the
     app, _ = build_app(writer, broker, state=state)  # writer counts the same batch
     _collector(broker, writer.dlq_topic, result.dead_letters)  # the writer publishes via the broker
     # Structured mode: the in-memory batch publish carries one header set for all records.
     records = [r.value for r in payment_records(stream, "/demo/acquirer", Mode.STRUCTURED)]
     batches = max(1, -(-len(records) // batch_size))
     bad_batches = {round(i * (batches - 1) / max(malformed - 1, 1)) for i in range(malformed)}
-    columns = [TextColumn("streaming"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[rate]}")]
+    columns = [
+        TextColumn("streaming"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[rate]}"),
+    ]
     async with TestKafkaBroker(broker), TestApp(app):
         await service.start()
         try:
@@ -98,12 +109,15 @@ async def stream_embedded(
             with Progress(*columns) as progress:
                 task = progress.add_task("stream", total=len(records), rate="")
                 for start in range(0, len(records), batch_size):
-                    batch = list(records[start:start + batch_size])
+                    batch = list(records[start : start + batch_size])
                     if start // batch_size in bad_batches:  # a few bad events, to show the DLQ
                         batch.insert(len(batch) // 2, MALFORMED[(start // batch_size) % len(MALFORMED)])
                     sent = time.perf_counter()
-                    await broker.publish_batch(*batch, topic=scoring.topics.payments,
-                                               headers={"content-type": "application/cloudevents+json"})
+                    await broker.publish_batch(
+                        *batch,
+                        topic=scoring.topics.payments,
+                        headers={"content-type": "application/cloudevents+json"},
+                    )
                     result.batches.append(BatchTiming(len(batch), time.perf_counter() - sent))
                     done = min(start + batch_size, len(records))
                     rate = done / (time.perf_counter() - started)
@@ -112,8 +126,11 @@ async def stream_embedded(
             runtime = service.components.runtime  # type: ignore[union-attr]
             await runtime.explanations.drain(60)
             counters = runtime.explanations.counters
-            result.explain_counters = {"produced": counters.produced, "delayed": counters.delayed,
-                                       "dropped": counters.dropped}
+            result.explain_counters = {
+                "produced": counters.produced,
+                "delayed": counters.delayed,
+                "dropped": counters.dropped,
+            }
             result.predictions = outputs.topics.get(scoring.topics.predictions, [])
             result.explanations = outputs.topics.get(scoring.topics.explanations, [])
             result.writer_dead_letters = len(result.dead_letters)

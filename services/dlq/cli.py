@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from collections import Counter
 from datetime import datetime
 
@@ -26,7 +25,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         action.add_argument("--timeout", type=float, default=5.0, help="stop reading after this idle time")
         if name == "replay":
             action.add_argument("--to", help="target topic for letters that came over HTTP")
-            action.add_argument("--dry-run", action="store_true", help="list what would be sent, send nothing")
+            action.add_argument(
+                "--dry-run", action="store_true", help="list what would be sent, send nothing"
+            )
         action.set_defaults(handler=_run)
 
 
@@ -47,8 +48,10 @@ def _run(args: argparse.Namespace) -> int:
     keep = ReplayFilter(frozenset(args.reason), args.since, args.until, frozenset(args.stage))
     chosen = [letter for letter in letters if keep.accepts(letter)]
     if args.action == "show":
-        counts = Counter((letter.data.reason, letter.data.stage, getattr(letter.data.origin, "topic", "http"))
-                         for letter in chosen)
+        counts = Counter(
+            (letter.data.reason, letter.data.stage, getattr(letter.data.origin, "topic", "http"))
+            for letter in chosen
+        )
         print(f"{len(chosen)} of {len(letters)} dead letters match ({undecodable} unreadable records)")
         for (reason, stage, topic), count in counts.most_common():
             print(f"  {count:>7}  reason={reason}  stage={stage}  origin={topic}")
@@ -56,8 +59,10 @@ def _run(args: argparse.Namespace) -> int:
     plan = plan_replay(chosen, keep, args.to)
     by_topic = Counter(item.topic for item in plan)
     verb = "would re-publish" if args.dry_run else "re-publishing"
-    print(f"{verb} {len(plan)} of {len(letters)} dead letters: "
-          + ", ".join(f"{count} to {topic}" for topic, count in by_topic.items()))
+    print(
+        f"{verb} {len(plan)} of {len(letters)} dead letters: "
+        + ", ".join(f"{count} to {topic}" for topic, count in by_topic.items())
+    )
     if args.dry_run or not plan:
         for item in plan[:20]:
             print(f"  {item.letter_id} -> {item.topic} ({len(item.record.value)} bytes)")

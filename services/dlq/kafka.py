@@ -12,10 +12,17 @@ from services.adapters.kafka.settings import KafkaSettings
 from services.dlq.replay import Replay
 
 
-async def read_dead_letters(kafka: KafkaSettings, topic: str, idle_timeout_s: float) -> tuple[list[Event[Any]], int]:
+async def read_dead_letters(
+    kafka: KafkaSettings, topic: str, idle_timeout_s: float
+) -> tuple[list[Event[Any]], int]:
     """Every dead letter on the topic from the start (no consumer group, nothing committed)."""
-    consumer = AIOKafkaConsumer(topic, **kafka.aiokafka_kwargs(), auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic,
+        **kafka.aiokafka_kwargs(),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
     letters: list[Event[Any]] = []
     unreadable = 0
     await consumer.start()

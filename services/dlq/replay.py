@@ -56,7 +56,7 @@ def original_record(letter: Event[DeadLetter]) -> KafkaRecord:
 def header_bytes(text: str) -> bytes:
     """The inverse of events.deadletter.header_text."""
     if text.startswith(BASE64_PREFIX):
-        return base64.b64decode(text[len(BASE64_PREFIX):])
+        return base64.b64decode(text[len(BASE64_PREFIX) :])
     return text.encode()
 
 

@@ -50,7 +50,9 @@ def build_app(
     broker = broker or make_broker(settings)
     parts: dict[str, Any] = {}
     meter = setup_metrics("rtinfer-features", settings.metrics_port)
-    lag = meter.create_histogram("rtinfer.features.lag", unit="s", description="event time to online visibility")
+    lag = meter.create_histogram(
+        "rtinfer.features.lag", unit="s", description="event time to online visibility"
+    )
     consumed = meter.create_counter("messaging.client.consumed.messages", unit="{message}")
     dead = meter.create_counter("rtinfer.features.dead_lettered", unit="{message}")
 
@@ -73,7 +75,7 @@ def build_app(
             yield
         finally:
             if client is not None and redis_client is None:
-                await client.aclose()
+                await client.aclose()  # type: ignore[attr-defined]
 
     @broker.subscriber(
         settings.payments_topic,

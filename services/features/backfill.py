@@ -13,7 +13,6 @@ import pandas as pd
 
 from services.adapters.feast.definitions import BATCH_FILES
 from services.core.features import (
-    DAY,
     ROLLING_FEATURES,
     card_profile,
     merchant_profile,

@@ -92,8 +92,10 @@ def _apply(args: argparse.Namespace) -> int:
         return code
     store = apply_definitions(_settings(args))
     names = [view.name for view in store.list_feature_views()]
-    print(f"applied project {store.project}: feature views {', '.join(sorted(names))}; "
-          f"service {args.feature_service}; online store {args.online_store}")
+    print(
+        f"applied project {store.project}: feature views {', '.join(sorted(names))}; "
+        f"service {args.feature_service}; online store {args.online_store}"
+    )
     return 0
 
 
@@ -141,8 +143,10 @@ def _online(args: argparse.Namespace) -> int:
     reader = FeastOnlineFeatures(store, args.feature_service)
     [row] = asyncio.run(reader.read([{"card_id": args.card, "merchant_id": args.merchant}]))
     printable = {
-        name: {"value": feature.value, "event_timestamp": feature.event_timestamp.isoformat()
-               if feature.event_timestamp else None}
+        name: {
+            "value": feature.value,
+            "event_timestamp": feature.event_timestamp.isoformat() if feature.event_timestamp else None,
+        }
         for name, feature in sorted(row.items())
     }
     print(json.dumps(printable, indent=2))

@@ -31,7 +31,9 @@ class FeatureWriterSettings(BaseSettings):
     max_records: int = Field(default=500, ge=1, description="records per micro-batch")
     batch_timeout_ms: int = Field(default=100, ge=1, description="max wait to fill a micro-batch")
     max_event_bytes: int = 65536
-    late_tolerance_s: float = Field(default=86400.0, description="how late an event may arrive and still count")
+    late_tolerance_s: float = Field(
+        default=86400.0, description="how late an event may arrive and still count"
+    )
     retry_budget_s: float = Field(default=60.0, description="retry a failing push this long, then redeliver")
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0

@@ -89,7 +89,11 @@ class InMemoryCardState:
 
     async def add(self, facts: Sequence[PaymentFact]) -> dict[str, dict[str, float]]:
         for fact in facts:
-            self._cards.setdefault(fact.card_id, {})[fact.event_id] = (fact.time_s, fact.amount, fact.merchant_id)
+            self._cards.setdefault(fact.card_id, {})[fact.event_id] = (
+                fact.time_s,
+                fact.amount,
+                fact.merchant_id,
+            )
         rows = {}
         for card_id in sorted({fact.card_id for fact in facts}):
             history = sorted(self._cards[card_id].items(), key=lambda item: (item[1][0], item[0]))
@@ -97,5 +101,7 @@ class InMemoryCardState:
             amounts = np.array([amount for _, (_, amount, _) in history])
             rows[card_id] = latest_rolling_row(times, amounts, [merchant for _, (_, _, merchant) in history])
             cutoff = rows[card_id]["card_last_payment_ts"] - self._retention_s
-            self._cards[card_id] = {key: value for key, value in self._cards[card_id].items() if value[0] >= cutoff}
+            self._cards[card_id] = {
+                key: value for key, value in self._cards[card_id].items() if value[0] >= cutoff
+            }
         return rows

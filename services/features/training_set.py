@@ -20,12 +20,14 @@ JUST_BEFORE = pd.Timedelta(microseconds=1)
 
 def point_in_time_features(store: FeatureStore, feature_service: str, payments: pd.DataFrame) -> pd.DataFrame:
     """Feature-service values for each payment as of its card's previous payment."""
-    entity_df = pd.DataFrame({
-        "payment_id": payments["payment_id"].to_numpy(),
-        "card_id": payments["card_id"].to_numpy(),
-        "merchant_id": payments["merchant_id"].to_numpy(),
-        "event_timestamp": (payments["timestamp"] - JUST_BEFORE).dt.as_unit("us"),
-    })
+    entity_df = pd.DataFrame(
+        {
+            "payment_id": payments["payment_id"].to_numpy(),
+            "card_id": payments["card_id"].to_numpy(),
+            "merchant_id": payments["merchant_id"].to_numpy(),
+            "event_timestamp": (payments["timestamp"] - JUST_BEFORE).dt.as_unit("us"),
+        }
+    )
     joined = historical_features(store, feature_service, entity_df)
     return joined.set_index("payment_id").loc[payments["payment_id"].to_numpy()].reset_index()
 

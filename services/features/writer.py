@@ -73,7 +73,7 @@ class FeatureWriter:
         self._dead_letters = dead_letters
         self._source = source
         self._max_bytes = max_event_bytes
-        self._retry = dict(budget=retry_budget_s, initial=retry_initial_s, maximum=retry_max_s)
+        self._retry = {"budget": retry_budget_s, "initial": retry_initial_s, "maximum": retry_max_s}
         self._clock = clock
 
     async def process(self, records: Sequence[SourceRecord]) -> BatchReport:
@@ -93,15 +93,23 @@ class FeatureWriter:
                 facts.append(_fact(result.event))
                 continue
             if isinstance(result, Decoded):
-                letters.append(dead_letter_event(
-                    result.event, origin=origin, stage="decode", first_seen=seen_at, source=self._source,
-                    reason=ReasonCode.UNKNOWN_TYPE,
-                    message=f"the feature writer consumes payments, not {result.event.type}",
-                ))
+                letters.append(
+                    dead_letter_event(
+                        result.event,
+                        origin=origin,
+                        stage="decode",
+                        first_seen=seen_at,
+                        source=self._source,
+                        reason=ReasonCode.UNKNOWN_TYPE,
+                        message=f"the feature writer consumes payments, not {result.event.type}",
+                    )
+                )
                 continue
-            letters.append(dead_letter_event(
-                result, origin=origin, stage="decode", first_seen=seen_at, source=self._source
-            ))
+            letters.append(
+                dead_letter_event(
+                    result, origin=origin, stage="decode", first_seen=seen_at, source=self._source
+                )
+            )
         if facts:
             rows = await self._with_retry(lambda: self._state.add(facts))
             frame = _frame(rows)

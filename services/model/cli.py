@@ -36,8 +36,8 @@ def _train(args: argparse.Namespace) -> int:
     import pandas as pd
     from rich.console import Console
 
-    from services.features.cli import _apply, _settings
     from services.adapters.feast.store import open_store
+    from services.features.cli import _apply, _settings
     from services.model.train import TrainingConfig, train_from_store
 
     console = Console(stderr=True)
@@ -46,8 +46,12 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     if (code := _apply(args)) != 0:
         return code
-    config = TrainingConfig(seed=args.seed, holdout_fraction=args.holdout_fraction,
-                            num_iterations=args.iterations, feature_service=args.feature_service)
+    config = TrainingConfig(
+        seed=args.seed,
+        holdout_fraction=args.holdout_fraction,
+        num_iterations=args.iterations,
+        feature_service=args.feature_service,
+    )
     with console.status("point-in-time join and training ..."):
         payments = pd.read_parquet(args.payments)
         result = train_from_store(open_store(_settings(args)), payments, config)
@@ -57,10 +61,14 @@ def _train(args: argparse.Namespace) -> int:
     cases_path = args.payments.parent / "cases.parquet"
     labelled_cases(result.frame, payments).to_parquet(cases_path, index=False)
     meta = result.artifact.metadata
-    print(f"trained {meta.name} {meta.version} on {result.train_rows} payments, "
-          f"held out {result.holdout_rows} ({int(result.holdout_labels.sum())} fraud)")
-    print(f"holdout ROC AUC {meta.metrics.roc_auc:.4f}  PR AUC {meta.metrics.pr_auc:.4f}  "
-          f"recall at FPR {meta.metrics.recall_at_fpr.fpr:.3f}: {meta.metrics.recall_at_fpr.recall:.4f}")
+    print(
+        f"trained {meta.name} {meta.version} on {result.train_rows} payments, "
+        f"held out {result.holdout_rows} ({int(result.holdout_labels.sum())} fraud)"
+    )
+    print(
+        f"holdout ROC AUC {meta.metrics.roc_auc:.4f}  PR AUC {meta.metrics.pr_auc:.4f}  "
+        f"recall at FPR {meta.metrics.recall_at_fpr.fpr:.3f}: {meta.metrics.recall_at_fpr.recall:.4f}"
+    )
     print(f"thresholds: review {meta.thresholds.review:.4f}, decline {meta.thresholds.decline:.4f}")
     print(f"artifact written to {path}; labelled cases for `rtinfer vectors index` in {cases_path}")
     return 0

@@ -40,7 +40,9 @@ class TrainingResult:
     holdout_labels: np.ndarray
 
 
-def time_split(frame: pd.DataFrame, holdout_fraction: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+def time_split(
+    frame: pd.DataFrame, holdout_fraction: float
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
     """Everything before the cut-off trains; everything at or after it is held out."""
     ordered = frame.sort_values(["timestamp", "payment_id"], kind="stable")
     cutoff = ordered["timestamp"].quantile(1.0 - holdout_fraction)
@@ -71,7 +73,7 @@ def train_from_frame(frame: pd.DataFrame, config: TrainingConfig) -> TrainingRes
         raise ValueError("both the training and the holdout window need fraud cases; generate more days")
     params = training_params(config.seed, {"num_iterations": config.num_iterations})
     booster = train_booster(x_train, y_train, names, config.seed, params)
-    scores = booster.predict(x_holdout)
+    scores = np.asarray(booster.predict(x_holdout), dtype=np.float64)
     review = threshold_at_fpr(y_holdout, scores, config.review_fpr)
     decline = max(threshold_at_fpr(y_holdout, scores, config.decline_fpr), review)
     metadata = ArtifactMetadata(
@@ -97,23 +99,29 @@ def labelled_cases(frame: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     """The training rows as vector-index cases: case_id, label, amount, merchant_id, timestamp
     and the model's feature columns (embedded later with the artifact's scaler)."""
     lookup = payments.set_index("payment_id")
-    return pd.DataFrame({
-        "case_id": frame["payment_id"].to_numpy(),
-        "label": frame["is_fraud"].to_numpy(np.int64),
-        "amount": lookup.loc[frame["payment_id"], "amount"].to_numpy(),
-        "merchant_id": lookup.loc[frame["payment_id"], "merchant_id"].to_numpy(),
-        "timestamp": frame["timestamp"].to_numpy(),
-        **{name: frame[name].to_numpy(np.float64) for name in MODEL_FEATURES},
-    })
+    return pd.DataFrame(
+        {
+            "case_id": frame["payment_id"].to_numpy(),
+            "label": frame["is_fraud"].to_numpy(np.int64),
+            "amount": lookup.loc[frame["payment_id"], "amount"].to_numpy(),
+            "merchant_id": lookup.loc[frame["payment_id"], "merchant_id"].to_numpy(),
+            "timestamp": frame["timestamp"].to_numpy(),
+            **{name: frame[name].to_numpy(np.float64) for name in MODEL_FEATURES},
+        }
+    )
 
 
 def _window(frame: pd.DataFrame) -> TimeWindow:
-    return TimeWindow(start=frame["timestamp"].min().to_pydatetime(), end=frame["timestamp"].max().to_pydatetime())
+    return TimeWindow(
+        start=frame["timestamp"].min().to_pydatetime(), end=frame["timestamp"].max().to_pydatetime()
+    )
 
 
 def _version(model_text: str, config: TrainingConfig) -> str:
     # Same data and seed give the same model text, hence the same version.
-    digest = hashlib.sha256(model_text.encode() + json.dumps(config.__dict__, sort_keys=True).encode()).hexdigest()
+    digest = hashlib.sha256(
+        model_text.encode() + json.dumps(config.__dict__, sort_keys=True).encode()
+    ).hexdigest()
     return f"{config.feature_service}-{digest[:12]}"
 
 

@@ -47,12 +47,20 @@ def _run(args: argparse.Namespace) -> int:
     columns = [TextColumn("producing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns) as progress:
         task = progress.add_task("produce", total=total)
-        summary = asyncio.run(produce_records(
-            records, kafka=kafka, topic=args.topic, rate=args.rate or None, duration_s=args.duration,
-            on_progress=lambda n: progress.advance(task, n),
-        ))
-    print(f"sent {summary.sent}, acknowledged {summary.acknowledged}, errors {summary.errors}, "
-          f"achieved {summary.rate:.0f} events/s over {summary.seconds:.1f} s")
+        summary = asyncio.run(
+            produce_records(
+                records,
+                kafka=kafka,
+                topic=args.topic,
+                rate=args.rate or None,
+                duration_s=args.duration,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+        )
+    print(
+        f"sent {summary.sent}, acknowledged {summary.acknowledged}, errors {summary.errors}, "
+        f"achieved {summary.rate:.0f} events/s over {summary.seconds:.1f} s"
+    )
     for sample in summary.error_samples:
         print(f"  error: {sample}", file=sys.stderr)
     return 0 if summary.errors == 0 else 1

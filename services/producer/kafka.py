@@ -42,7 +42,10 @@ async def produce_records(
     returning, so the summary counts real acknowledgements.
     """
     producer = AIOKafkaProducer(
-        **kafka.aiokafka_kwargs(), acks="all", enable_idempotence=True, linger_ms=5,
+        **kafka.aiokafka_kwargs(),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
     )
     summary = ProduceSummary()
     pending: set[asyncio.Future[object]] = set()

@@ -12,12 +12,22 @@ from events import Event, KafkaRecord, Mode, Payment, encode_kafka, new_payment_
 from services.adapters.tracing import traceparent_of
 
 PAYMENT_COLUMNS = (
-    "payment_id", "card_id", "merchant_id", "amount", "currency", "timestamp",
-    "country", "merchant_category", "channel", "card_type",
+    "payment_id",
+    "card_id",
+    "merchant_id",
+    "amount",
+    "currency",
+    "timestamp",
+    "country",
+    "merchant_category",
+    "channel",
+    "card_type",
 )
 
 
-def payment_events(payments: pd.DataFrame, source: str, tracer: Tracer | None = None) -> Iterator[Event[Payment]]:
+def payment_events(
+    payments: pd.DataFrame, source: str, tracer: Tracer | None = None
+) -> Iterator[Event[Payment]]:
     """One input event per row, in the frame's order.
 
     Args:
@@ -35,7 +45,8 @@ def payment_events(payments: pd.DataFrame, source: str, tracer: Tracer | None = 
             yield new_payment_event(payment, source=source)
             continue
         with tracer.start_as_current_span(
-            "publish payments", kind=SpanKind.PRODUCER,
+            "publish payments",
+            kind=SpanKind.PRODUCER,
             attributes={"messaging.system": "kafka", "messaging.message.id": payment.payment_id},
         ) as span:
             yield new_payment_event(payment, source=source, traceparent=traceparent_of(span))

@@ -20,8 +20,12 @@ def main(argv: list[str] | None = None) -> int:
         epilog=describe_settings(ScoringSettings),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--ingress", choices=["kafka", "http", "both"], default="both",
-                        help="kafka: pull from the payments topic; http: Knative push; both (default)")
+    parser.add_argument(
+        "--ingress",
+        choices=["kafka", "http", "both"],
+        default="both",
+        help="kafka: pull from the payments topic; http: Knative push; both (default)",
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")

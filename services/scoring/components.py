@@ -45,7 +45,9 @@ class Components:
 def load_metadata(settings: ScoringSettings) -> ArtifactMetadata:
     path = settings.model_dir / "metadata.json"
     if not path.exists():
-        raise StartupError(f"no model metadata at {path}; run `rtinfer model train` or set RTINFER_SCORING_MODEL_DIR")
+        raise StartupError(
+            f"no model metadata at {path}; run `rtinfer model train` or set RTINFER_SCORING_MODEL_DIR"
+        )
     return ArtifactMetadata.model_validate(json.loads(path.read_text()))
 
 
@@ -64,7 +66,7 @@ def default_features(settings: ScoringSettings) -> FeaturesPort:
     store = open_store(settings.feast)
     try:
         return FeastOnlineFeatures(store, settings.feast.feature_service)
-    except Exception as error:  # noqa: BLE001 - Feast raises several kinds for a missing registry
+    except Exception as error:
         raise StartupError(
             f"feature service {settings.feast.feature_service!r} not found in {settings.feast.repo_dir}: {error}; "
             "run `rtinfer features apply` first"
@@ -93,14 +95,14 @@ async def build_components(
     *,
     features: FeaturesPort | None = None,
     model: ModelPort | None = None,
-    vectors: VectorIndexPort | None | str = "default",
+    vectors: VectorIndexPort | str | None = "default",
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Components:
     """Everything the ingress adapters need. Collaborators may be injected (tests, demo)."""
     metadata = load_metadata(settings)
     features = features or default_features(settings)
     model = model or default_model(settings)
-    index = default_vectors(settings) if vectors == "default" else vectors
+    index: VectorIndexPort | None = default_vectors(settings) if isinstance(vectors, str) else vectors
     info = await model.info()
     if tuple(info.feature_names) != tuple(metadata.feature_names):
         raise StartupError(
@@ -114,7 +116,14 @@ async def build_components(
         return embed(matrix, scaler)
 
     pipeline = ScoringPipeline(
-        policy, info, features, model, index, embedder, load_request_features(settings.request_features), clock
+        policy,
+        info,
+        features,
+        model,
+        index,
+        embedder,
+        load_request_features(settings.request_features),
+        clock,
     )
     topics = settings.topics
     worker = ExplanationWorker(
@@ -128,10 +137,18 @@ async def build_components(
     )
     resilience = settings.resilience
     runtime = ScoringRuntime(
-        pipeline, worker, publish, Outputs(topics.predictions, topics.explanations, topics.dlq), tracer, metrics,
-        retry_budget_s=resilience.retry_budget_s, retry_initial_s=resilience.retry_initial_s,
-        retry_max_s=resilience.retry_max_s, breaker_fail_max=resilience.breaker_fail_max,
-        breaker_reset_s=resilience.breaker_reset_s, clock=clock,
+        pipeline,
+        worker,
+        publish,
+        Outputs(topics.predictions, topics.explanations, topics.dlq),
+        tracer,
+        metrics,
+        retry_budget_s=resilience.retry_budget_s,
+        retry_initial_s=resilience.retry_initial_s,
+        retry_max_s=resilience.retry_max_s,
+        breaker_fail_max=resilience.breaker_fail_max,
+        breaker_reset_s=resilience.breaker_reset_s,
+        clock=clock,
     )
     worker.start()
     metrics.observe("rtinfer.explanations", lambda: _explain_counts(worker), "{event}")

@@ -53,15 +53,23 @@ def build_http_app(
                 handled = await current.handle(items, rejected)
             except DependencyDown as error:
                 return _error(503, str(error), retry_after=max(1, round(error.retry_after_s)))
-        reasons = [{"reason": str(r.failure.reason), "message": r.failure.message, "field": r.failure.field}
-                   for r in rejected]
+        reasons = [
+            {"reason": str(r.failure.reason), "message": r.failure.message, "field": r.failure.field}
+            for r in rejected
+        ]
         if rejected and not items:
             return JSONResponse({"error": "invalid event", "rejected": reasons}, status_code=400)
         if reply_with_prediction and len(handled.scored) == 1 and not rejected:
             headers, payload = encode_http(handled.scored[0].prediction, Mode.BINARY)
             return Response(payload, status_code=200, headers=headers)
-        return JSONResponse({"accepted": len(handled.scored), "dead_lettered": len(handled.dead_letters),
-                             "rejected": reasons}, status_code=200)
+        return JSONResponse(
+            {
+                "accepted": len(handled.scored),
+                "dead_lettered": len(handled.dead_letters),
+                "rejected": reasons,
+            },
+            status_code=200,
+        )
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "alive"})
@@ -76,27 +84,32 @@ def build_http_app(
 
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[
-        Route("/", ingest, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/", ingest, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ]
+    )
 
 
 def _error(status: int, message: str, retry_after: int | None = None) -> Response:
     headers = {"retry-after": str(retry_after)} if retry_after else {}
-    return Response(json.dumps({"error": message}), status_code=status, headers=headers,
-                    media_type="application/json")
+    return Response(
+        json.dumps({"error": message}), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
-async def run_checks(checks: dict[str, Callable[[], Awaitable[Any]]], timeout_s: float = 2.0) -> dict[str, str]:
+async def run_checks(
+    checks: dict[str, Callable[[], Awaitable[Any]]], timeout_s: float = 2.0
+) -> dict[str, str]:
     """Run readiness probes concurrently; each says "ok" or why not."""
 
     async def one(check: Callable[[], Awaitable[Any]]) -> str:
         try:
             await asyncio.wait_for(check(), timeout_s)
-        except Exception as error:  # noqa: BLE001 - a probe reports any failure as not ready
+        except Exception as error:
             return f"{type(error).__name__}: {error}"[:200]
         return "ok"
 

@@ -29,8 +29,12 @@ log = logging.getLogger("rtinfer.scoring.kafka")
 class KafkaIngress:
     """Registers the payments subscriber on `broker`; `runtime` is set at start-up."""
 
-    def __init__(self, settings: ScoringSettings, broker: KafkaBroker,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        settings: ScoringSettings,
+        broker: KafkaBroker,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.settings = settings
         self.runtime: ScoringRuntime | None = None
         self.stopping = False
@@ -65,8 +69,9 @@ class KafkaIngress:
         items, rejected = [], []
         for record in records:
             origin = KafkaOrigin(topic=record.topic, partition=record.partition, offset=record.offset)
-            result = decode_kafka(record.key, record.value, list(record.headers),
-                                  max_bytes=self.settings.max_event_bytes)
+            result = decode_kafka(
+                record.key, record.value, list(record.headers), max_bytes=self.settings.max_event_bytes
+            )
             if isinstance(result, Decoded):
                 items.append(ScoringItem(result.event, origin, received))
             else:
@@ -88,11 +93,16 @@ class KafkaIngress:
             return
         last: dict[tuple[str, int], int] = {}
         for record in records:
-            last[(record.topic, record.partition)] = max(record.offset, last.get((record.topic, record.partition), -1))
+            last[(record.topic, record.partition)] = max(
+                record.offset, last.get((record.topic, record.partition), -1)
+            )
         from aiokafka import TopicPartition
 
         for (topic, partition), offset in last.items():
             highwater = consumer.highwater(TopicPartition(topic, partition))
             if highwater is not None:
-                key = (("messaging.destination.name", topic), ("messaging.destination.partition.id", str(partition)))
+                key = (
+                    ("messaging.destination.name", topic),
+                    ("messaging.destination.partition.id", str(partition)),
+                )
                 self.lag[key] = float(max(highwater - offset - 1, 0))

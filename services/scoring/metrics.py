@@ -28,7 +28,9 @@ class ScoringMetrics:
         )
         self._meter = meter
 
-    def observe(self, name: str, read: Callable[[], dict[tuple[tuple[str, str], ...], float]], unit: str) -> None:
+    def observe(
+        self, name: str, read: Callable[[], dict[tuple[tuple[str, str], ...], float]], unit: str
+    ) -> None:
         """An observable gauge read at collection time (lag, breaker state, explanation counters)."""
 
         def callback(_options: CallbackOptions) -> list[Observation]:

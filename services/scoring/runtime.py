@@ -83,7 +83,9 @@ class ScoringRuntime:
         self._tracer = tracer
         self._metrics = metrics
         self._retry = (retry_budget_s, retry_initial_s, retry_max_s)
-        self.breaker = CircuitBreaker(fail_max=breaker_fail_max, timeout_duration=timedelta(seconds=breaker_reset_s))
+        self.breaker = CircuitBreaker(
+            fail_max=breaker_fail_max, timeout_duration=timedelta(seconds=breaker_reset_s)
+        )
         self._reset_s = breaker_reset_s
         self._clock = clock
 
@@ -103,15 +105,26 @@ class ScoringRuntime:
         if items:
             links = [Link(ctx.get_span_context()) for ctx in _contexts(items)]
             with self._tracer.start_as_current_span(
-                "score batch", kind=SpanKind.CONSUMER, links=links,
-                attributes={"messaging.batch.message_count": len(items), "messaging.operation.type": "process"},
+                "score batch",
+                kind=SpanKind.CONSUMER,
+                links=links,
+                attributes={
+                    "messaging.batch.message_count": len(items),
+                    "messaging.operation.type": "process",
+                },
             ):
                 batch = await self._score(items)
             result.scored = [self._traced(scored, batch) for scored in batch.scored]
             result.dead_letters += [
                 dead_letter_event(
-                    f.item.event, origin=f.item.origin, stage=f.stage, first_seen=f.item.received_at,
-                    source=source, reason=f.reason, message=f.message, field=f.field,
+                    f.item.event,
+                    origin=f.item.origin,
+                    stage=f.stage,
+                    first_seen=f.item.received_at,
+                    source=source,
+                    reason=f.reason,
+                    message=f.message,
+                    field=f.field,
                 )
                 for f in batch.failures
             ]
@@ -143,7 +156,9 @@ class ScoringRuntime:
             self._metrics.breaker_open.add(1)
             raise DependencyDown(f"breaker open: {error}", self._reset_s) from error
         except DependencyError as error:
-            log.warning("batch of %d failed after %.1fs of retries: %s", len(items), time.monotonic() - started, error)
+            log.warning(
+                "batch of %d failed after %.1fs of retries: %s", len(items), time.monotonic() - started, error
+            )
             raise DependencyDown(str(error), min(self._reset_s, 5.0)) from error
         raise AssertionError("unreachable")
 
@@ -152,9 +167,12 @@ class ScoringRuntime:
         event = scored.item.event
         context = context_of(event.traceparent, event.tracestate)
         with self._tracer.start_as_current_span(
-            "score", context=context, kind=SpanKind.CONSUMER,
+            "score",
+            context=context,
+            kind=SpanKind.CONSUMER,
             attributes={
-                "messaging.system": "kafka", "messaging.message.id": event.id,
+                "messaging.system": "kafka",
+                "messaging.message.id": event.id,
                 "rtinfer.prediction.id": scored.prediction.id,
                 "rtinfer.decision": scored.prediction.data.decision.value,
             },

@@ -50,22 +50,28 @@ class ScoringService:
         broker: KafkaBroker | None = None,
         features: FeaturesPort | None = None,
         model: ModelPort | None = None,
-        vectors: VectorIndexPort | None | str = "default",
+        vectors: VectorIndexPort | str | None = "default",
         tracer_provider: TracerProvider | None = None,
         publisher: EventPublisher | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """Args:
-            publisher: how outputs reach Kafka; default aiokafka directly. Pass a
-                BrokerPublisher to publish through `broker` (its in-memory test mode).
+        publisher: how outputs reach Kafka; default aiokafka directly. Pass a
+            BrokerPublisher to publish through `broker` (its in-memory test mode).
         """
         self.settings = settings
         self.ingress = ingress
         self.broker = broker or make_broker(settings)
-        self.publisher = publisher or AiokafkaPublisher(settings.kafka, f"{settings.kafka.client_id}-scoring-out")
+        self.publisher = publisher or AiokafkaPublisher(
+            settings.kafka, f"{settings.kafka.client_id}-scoring-out"
+        )
         self._overrides: dict[str, Any] = {"features": features, "model": model, "vectors": vectors}
-        self.tracer_provider = tracer_provider or make_tracer_provider("rtinfer-scoring", settings.otlp_endpoint)
-        self.metrics = ScoringMetrics(setup_metrics("rtinfer-scoring", settings.metrics_port, prometheus=True))
+        self.tracer_provider = tracer_provider or make_tracer_provider(
+            "rtinfer-scoring", settings.otlp_endpoint
+        )
+        self.metrics = ScoringMetrics(
+            setup_metrics("rtinfer-scoring", settings.metrics_port, prometheus=True)
+        )
         self._clock = clock
         self.kafka = KafkaIngress(settings, self.broker, clock) if ingress in ("kafka", "both") else None
         self.components: Components | None = None
@@ -79,13 +85,20 @@ class ScoringService:
         await self.broker.connect()
         await self.publisher.start()
         self.components = await build_components(
-            self.settings, self._publish, self.tracer_provider.get_tracer("rtinfer.scoring"), self.metrics,
-            clock=self._clock, **self._overrides,
+            self.settings,
+            self._publish,
+            self.tracer_provider.get_tracer("rtinfer.scoring"),
+            self.metrics,
+            clock=self._clock,
+            **self._overrides,
         )
         if self.kafka is not None:
             self.kafka.runtime = self.components.runtime
-            self.metrics.observe("messaging.kafka.consumer.lag", lambda: dict(self.kafka.lag) if self.kafka else {},
-                                 "{message}")
+            self.metrics.observe(
+                "messaging.kafka.consumer.lag",
+                lambda: dict(self.kafka.lag) if self.kafka else {},
+                "{message}",
+            )
         await self.broker.start()
         if self.ingress in ("http", "both"):
             await self._start_http()
@@ -100,8 +113,13 @@ class ScoringService:
             reply_with_prediction=self.settings.http_reply,
             clock=self._clock,
         )
-        config = uvicorn.Config(app, host=self.settings.http_host, port=self.settings.http_port,
-                                log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            app,
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_level="warning",
+            lifespan="off",
+        )
         self._http = uvicorn.Server(config)
         self._http_task = asyncio.create_task(self._http.serve())
         while not self._http.started:
@@ -114,7 +132,7 @@ class ScoringService:
         if components is None:
             return {"service": "starting"}
         width = len(components.metadata.feature_names)
-        probe_row = [{key: "readiness-probe" for key in self.settings.entity_keys.values()}]
+        probe_row = [dict.fromkeys(self.settings.entity_keys.values(), "readiness-probe")]
 
         async def kafka() -> None:
             if not await self.broker.ping(timeout=2.0):

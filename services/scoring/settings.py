@@ -35,7 +35,9 @@ class Resilience(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    retry_budget_s: float = Field(default=20.0, description="retry a failing batch this long (< max.poll.interval)")
+    retry_budget_s: float = Field(
+        default=20.0, description="retry a failing batch this long (< max.poll.interval)"
+    )
     retry_initial_s: float = 0.1
     retry_max_s: float = 2.0
     breaker_fail_max: int = Field(default=5, description="consecutive failed batches that open a breaker")
@@ -76,8 +78,13 @@ class ScoringSettings(BaseSettings):
     review_at: float | None = Field(default=None, description="default: the artifact's review threshold")
     decline_at: float | None = Field(default=None, description="default: the artifact's decline threshold")
     max_age_s: dict[str, float] = Field(
-        default={"card_profile_*": 2 * 86400.0, "card_mean_amount_7d": 2 * 86400.0, "card_count_7d": 2 * 86400.0,
-                 "merchant_*": 2 * 86400.0, "card_*": 30 * 86400.0},
+        default={
+            "card_profile_*": 2 * 86400.0,
+            "card_mean_amount_7d": 2 * 86400.0,
+            "card_count_7d": 2 * 86400.0,
+            "merchant_*": 2 * 86400.0,
+            "card_*": 30 * 86400.0,
+        },
         description="max feature age in seconds by name pattern (first match wins)",
     )
     on_stale: StalePolicy = StalePolicy.FLAG
@@ -103,7 +110,9 @@ class ScoringSettings(BaseSettings):
         return ScoringPolicy(
             entity_keys=tuple(self.entity_keys.items()),
             segment_fields=self.segment_fields,
-            decision=DecisionPolicy(review_at=self.review_at or review_at, decline_at=self.decline_at or decline_at),
+            decision=DecisionPolicy(
+                review_at=self.review_at or review_at, decline_at=self.decline_at or decline_at
+            ),
             freshness=FreshnessPolicy(
                 max_age_s=tuple(self.max_age_s.items()),
                 on_stale=self.on_stale,

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from events import DEADLETTER, PREDICTION, Event, KafkaRecord, prediction_id
+from events import DEADLETTER, PREDICTION, Event, KafkaRecord, encode_kafka, prediction_id
 from events.testing import sample_payment_event
-from events import encode_kafka
 
 Send = Callable[[Sequence[KafkaRecord]], Awaitable[None]]
 Collect = Callable[[str, int], Awaitable[list[Event[Any]]]]
@@ -17,8 +16,9 @@ Collect = Callable[[str, int], Awaitable[list[Event[Any]]]]
 
 def payment_records(count: int, cards: int = 4) -> list[KafkaRecord]:
     return [
-        encode_kafka(sample_payment_event(payment_id=f"pay-b-{i:05d}", card_id=f"card-{i % cards}",
-                                          amount=5.0 + i))
+        encode_kafka(
+            sample_payment_event(payment_id=f"pay-b-{i:05d}", card_id=f"card-{i % cards}", amount=5.0 + i)
+        )
         for i in range(count)
     ]
 
@@ -46,8 +46,12 @@ async def malformed_input_goes_to_the_dlq_with_its_origin(
     send: Send, collect: Collect, dlq_topic: str, payments_topic: str
 ) -> None:
     good = payment_records(1)[0]
-    await send([KafkaRecord(b"card-x", b"{broken json", good.headers),
-                KafkaRecord(b"card-x", b'{"amount": -1}', good.headers)])
+    await send(
+        [
+            KafkaRecord(b"card-x", b"{broken json", good.headers),
+            KafkaRecord(b"card-x", b'{"amount": -1}', good.headers),
+        ]
+    )
     letters = await collect(dlq_topic, 2)
     assert len(letters) == 2 and {letter.type for letter in letters} == {DEADLETTER}
     assert sorted(letter.data.reason for letter in letters) == ["bad_json", "invalid_payload"]

@@ -48,8 +48,12 @@ class ScoringEnv:
             "feast": self.feast,
             "model": KServeClientSettings(target=self.server.rest_url, model_name="fraud", timeout_s=5.0),
             "vectors": self.vectors,
-            "topics": Topics(payments=f"{prefix}-payments", predictions=f"{prefix}-predictions",
-                             explanations=f"{prefix}-explanations", dlq=f"{prefix}-dlq"),
+            "topics": Topics(
+                payments=f"{prefix}-payments",
+                predictions=f"{prefix}-predictions",
+                explanations=f"{prefix}-explanations",
+                dlq=f"{prefix}-dlq",
+            ),
             "model_dir": self.model_dir,
             "group_id": f"{prefix}-scoring",
             "http_port": 0,
@@ -63,8 +67,13 @@ def scoring_env(
     name: str, kafka: KafkaEndpoint, redis: RedisEndpoint, weaviate: WeaviateEndpoint, work: Path
 ) -> Iterator[ScoringEnv]:
     history = generated_payments(11_000)
-    feast = FeastSettings(online_store="redis", redis_url=redis.url, project=name.replace("-", "_"),
-                          repo_dir=work / "feast", data_dir=work / "features")
+    feast = FeastSettings(
+        online_store="redis",
+        redis_url=redis.url,
+        project=name.replace("-", "_"),
+        repo_dir=work / "feast",
+        data_dir=work / "features",
+    )
     backfill(history).write(feast.data_dir)
     store = apply_definitions(feast)
     end = history["timestamp"].max().to_pydatetime()
@@ -74,21 +83,34 @@ def scoring_env(
     model_dir = work / "model"
     result.artifact.save(model_dir)
     collection = "C" + name.replace("-", "_")[2:]
-    vectors = VectorSettings(backend="weaviate", collection=collection,
-                             weaviate_url=f"http://{weaviate.http_host}:{weaviate.http_port}",
-                             weaviate_grpc_port=weaviate.grpc_port)
+    vectors = VectorSettings(
+        backend="weaviate",
+        collection=collection,
+        weaviate_url=f"http://{weaviate.http_host}:{weaviate.http_port}",
+        weaviate_grpc_port=weaviate.grpc_port,
+    )
     asyncio.run(_index(vectors, frame, history, result.artifact))
     with running_model_server(model_dir) as server:
-        yield ScoringEnv(name, history.iloc[:10_000].reset_index(drop=True), result.artifact, model_dir,
-                         server, feast, vectors, kafka)
+        yield ScoringEnv(
+            name,
+            history.iloc[:10_000].reset_index(drop=True),
+            result.artifact,
+            model_dir,
+            server,
+            feast,
+            vectors,
+            kafka,
+        )
 
 
-async def _index(settings: VectorSettings, frame: pd.DataFrame, history: pd.DataFrame,
-                 artifact: ModelArtifact) -> None:
+async def _index(
+    settings: VectorSettings, frame: pd.DataFrame, history: pd.DataFrame, artifact: ModelArtifact
+) -> None:
     from services.model.artifact import embed
 
     labelled = frame.assign(
-        case_id=frame["payment_id"], label=frame["is_fraud"],
+        case_id=frame["payment_id"],
+        label=frame["is_fraud"],
         amount=history.set_index("payment_id").loc[frame["payment_id"], "amount"].to_numpy(),
         merchant_id=history.set_index("payment_id").loc[frame["payment_id"], "merchant_id"].to_numpy(),
     )

@@ -30,28 +30,79 @@ def test_replay_filters_by_reason_and_restores_the_originals(
     for offset, record in enumerate(originals):
         failure = decode_kafka(record.key, record.value, record.headers)
         assert isinstance(failure, DecodeFailure)
-        letters.append(dead_letter_event(
-            failure, origin=KafkaOrigin(topic=origin_topic, partition=0, offset=offset), stage="decode",
-            first_seen=datetime(2026, 1, 1, tzinfo=UTC), source="/tests",
-        ))
+        letters.append(
+            dead_letter_event(
+                failure,
+                origin=KafkaOrigin(topic=origin_topic, partition=0, offset=offset),
+                stage="decode",
+                first_seen=datetime(2026, 1, 1, tzinfo=UTC),
+                source="/tests",
+            )
+        )
     reasons = {letter.data.reason for letter in letters}
     settings = KafkaSettings(bootstrap=kafka.bootstrap)
-    asyncio.run(produce_records([encode_kafka(letter) for letter in letters], kafka=settings, topic=dlq_topic))
+    asyncio.run(
+        produce_records([encode_kafka(letter) for letter in letters], kafka=settings, topic=dlq_topic)
+    )
 
-    assert main(["dlq", "replay", "--topic", dlq_topic, "--bootstrap", kafka.bootstrap, "--dry-run",
-                 "--timeout", "2"]) == 0
+    assert (
+        main(
+            [
+                "dlq",
+                "replay",
+                "--topic",
+                dlq_topic,
+                "--bootstrap",
+                kafka.bootstrap,
+                "--dry-run",
+                "--timeout",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert f"would re-publish 3 of 3 dead letters: 3 to {origin_topic}" in capsys.readouterr().out
     assert asyncio.run(read_all(kafka.bootstrap, origin_topic, 1, timeout_s=2)) == []
 
     bad_json = next(letter.data.reason for letter in letters if letter.partitionkey == "card-1")
-    assert main(["dlq", "replay", "--topic", dlq_topic, "--bootstrap", kafka.bootstrap,
-                 "--reason", bad_json, "--timeout", "2"]) == 0
+    assert (
+        main(
+            [
+                "dlq",
+                "replay",
+                "--topic",
+                dlq_topic,
+                "--bootstrap",
+                kafka.bootstrap,
+                "--reason",
+                bad_json,
+                "--timeout",
+                "2",
+            ]
+        )
+        == 0
+    )
     replayed = asyncio.run(read_all(kafka.bootstrap, origin_topic, 1, timeout_s=10))
     assert len(replayed) == 1 and len(reasons) >= 2
     assert replayed[0].key == b"card-1" and replayed[0].value == b"{broken"
     assert dict(replayed[0].headers) == dict(originals[0].headers)
 
-    assert main(["dlq", "replay", "--topic", dlq_topic, "--bootstrap", kafka.bootstrap,
-                 "--reason", "not_json_at_all_reason", "--timeout", "2"]) == 0
+    assert (
+        main(
+            [
+                "dlq",
+                "replay",
+                "--topic",
+                dlq_topic,
+                "--bootstrap",
+                kafka.bootstrap,
+                "--reason",
+                "not_json_at_all_reason",
+                "--timeout",
+                "2",
+            ]
+        )
+        == 0
+    )
     # A reason nothing has: nothing more is sent.
     assert len(asyncio.run(read_all(kafka.bootstrap, origin_topic, 5, timeout_s=3))) == 1

@@ -49,8 +49,11 @@ def _settings(kafka: KafkaEndpoint, redis_url: str, name: str, tmp_path: Path) -
     return FeatureWriterSettings(
         kafka=KafkaSettings(bootstrap=kafka.bootstrap),
         feast=FeastSettings(
-            online_store="redis", redis_url=redis_url, project=name.replace("-", "_"),
-            repo_dir=tmp_path / "feast", data_dir=tmp_path / "features",
+            online_store="redis",
+            redis_url=redis_url,
+            project=name.replace("-", "_"),
+            repo_dir=tmp_path / "feast",
+            data_dir=tmp_path / "features",
         ),
         state_redis_url=redis_url,
         state_prefix=name,

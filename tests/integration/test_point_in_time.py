@@ -21,8 +21,11 @@ def test_historical_features_are_as_of_previous_payment(
 ) -> None:
     payments = generated_payments(3000)
     settings = FeastSettings(
-        online_store="redis", redis_url=redis_server.url, project=unique_name.replace("-", "_"),
-        repo_dir=tmp_path / "feast", data_dir=tmp_path / "features",
+        online_store="redis",
+        redis_url=redis_server.url,
+        project=unique_name.replace("-", "_"),
+        repo_dir=tmp_path / "feast",
+        data_dir=tmp_path / "features",
     )
     offline = backfill(payments)
     offline.write(settings.data_dir)
@@ -57,8 +60,11 @@ def test_training_frame_has_model_features_and_labels(
 ) -> None:
     payments = generated_payments(2000)
     settings = FeastSettings(
-        online_store="redis", redis_url=redis_server.url, project=unique_name.replace("-", "_"),
-        repo_dir=tmp_path / "feast", data_dir=tmp_path / "features",
+        online_store="redis",
+        redis_url=redis_server.url,
+        project=unique_name.replace("-", "_"),
+        repo_dir=tmp_path / "feast",
+        data_dir=tmp_path / "features",
     )
     backfill(payments).write(settings.data_dir)
     store = apply_definitions(settings)

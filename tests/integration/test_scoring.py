@@ -24,7 +24,9 @@ from tests.servers import KafkaEndpoint, RedisEndpoint, WeaviateEndpoint
 
 @pytest.fixture(scope="module")
 def env(
-    kafka: KafkaEndpoint, redis_server: RedisEndpoint, weaviate_server: WeaviateEndpoint,
+    kafka: KafkaEndpoint,
+    redis_server: RedisEndpoint,
+    weaviate_server: WeaviateEndpoint,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ScoringEnv]:
     import uuid
@@ -51,7 +53,9 @@ async def _topics(settings: ScoringSettings) -> None:
 
 def _malformed(count: int, template: KafkaRecord) -> list[KafkaRecord]:
     bodies = [b"{broken", b'{"amount": "x"}', b"\xff\xfe", b"[]"]
-    return [KafkaRecord(f"card-bad-{i}".encode(), bodies[i % len(bodies)], template.headers) for i in range(count)]
+    return [
+        KafkaRecord(f"card-bad-{i}".encode(), bodies[i % len(bodies)], template.headers) for i in range(count)
+    ]
 
 
 def _decoded(records: list) -> list:  # type: ignore[type-arg]
@@ -78,7 +82,9 @@ async def test_every_payment_scored_bad_ones_dead_lettered(env: ScoringEnv) -> N
         letters = _decoded(await read_all(env.kafka.bootstrap, settings.topics.dlq, 100))
         flagged = [p for p in predictions if p.data.explained]
         await asyncio.sleep(1.0)
-        explanations = _decoded(await read_all(env.kafka.bootstrap, settings.topics.explanations, len(flagged)))
+        explanations = _decoded(
+            await read_all(env.kafka.bootstrap, settings.topics.explanations, len(flagged))
+        )
 
     assert len(predictions) == len(good) == 10_000
     assert {p.type for p in predictions} == {PREDICTION}
@@ -91,8 +97,13 @@ async def test_every_payment_scored_bad_ones_dead_lettered(env: ScoringEnv) -> N
         assert prediction.data.entity == {"card_id": row.card_id, "merchant_id": row.merchant_id}
 
     names = env.artifact.feature_names
-    reported = np.array([[np.nan if p.data.features[n].value is None else p.data.features[n].value for n in names]
-                         for p in predictions], dtype=np.float32)
+    reported = np.array(
+        [
+            [np.nan if p.data.features[n].value is None else p.data.features[n].value for n in names]
+            for p in predictions
+        ],
+        dtype=np.float32,
+    )
     expected = env.artifact.booster.predict(reported.astype(np.float64))
     assert np.allclose([p.data.score for p in predictions], expected, atol=1e-6)
     assert all(len(p.data.neighbours) == 5 for p in predictions)
@@ -142,8 +153,9 @@ async def test_http_push_gives_the_same_predictions_as_kafka(env: ScoringEnv) ->
     events = list(payment_events(subset, "/tests/producer"))
     kafka = KafkaSettings(bootstrap=env.kafka.bootstrap)
     async with running(settings, ingress="both"):
-        await produce_records(payment_records(subset, "/tests/producer"), kafka=kafka,
-                              topic=settings.topics.payments)
+        await produce_records(
+            payment_records(subset, "/tests/producer"), kafka=kafka, topic=settings.topics.payments
+        )
         await wait_caught_up(env.kafka.bootstrap, settings.group_id, settings.topics.payments, timeout_s=60)
         base = f"http://127.0.0.1:{settings.http_port}/"
         async with httpx.AsyncClient(timeout=30) as client:
@@ -158,10 +170,12 @@ async def test_http_push_gives_the_same_predictions_as_kafka(env: ScoringEnv) ->
                 reply = await client.post(base, content=body, headers=headers)
                 assert reply.status_code == 200, reply.text
             for start in range(2, len(events), 150):
-                headers, body = encode_http_batch(events[start:start + 150:3])
+                headers, body = encode_http_batch(events[start : start + 150 : 3])
                 reply = await client.post(base, content=body, headers=headers)
                 assert reply.status_code == 200, reply.text
-            bad = await client.post(base, content=b"{nope", headers={"content-type": "application/cloudevents+json"})
+            bad = await client.post(
+                base, content=b"{nope", headers={"content-type": "application/cloudevents+json"}
+            )
             assert bad.status_code == 400
         predictions = _decoded(await read_all(env.kafka.bootstrap, settings.topics.predictions, 2000))
     via: dict[str, list[tuple[str, float]]] = {}

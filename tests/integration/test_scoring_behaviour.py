@@ -28,9 +28,15 @@ class RealHarness:
         self.kafka = KafkaSettings(bootstrap=kafka.bootstrap)
         self.settings = ScoringSettings(
             kafka=self.kafka,
-            topics=Topics(payments=f"{name}-payments", predictions=f"{name}-predictions",
-                          explanations=f"{name}-explanations", dlq=f"{name}-dlq"),
-            group_id=f"{name}-scoring", model_dir=tmp_path / "model", http_port=0,
+            topics=Topics(
+                payments=f"{name}-payments",
+                predictions=f"{name}-predictions",
+                explanations=f"{name}-explanations",
+                dlq=f"{name}-dlq",
+            ),
+            group_id=f"{name}-scoring",
+            model_dir=tmp_path / "model",
+            http_port=0,
         )
         self.service = ScoringService(
             self.settings, features=FakeFeatures({}), model=InProcessModel(artifact), vectors=FakeVectors()

@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def env(
-    kafka: KafkaEndpoint, redis_server: RedisEndpoint, weaviate_server: WeaviateEndpoint,
+    kafka: KafkaEndpoint,
+    redis_server: RedisEndpoint,
+    weaviate_server: WeaviateEndpoint,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ScoringEnv]:
     import uuid
@@ -65,9 +67,12 @@ def settings_env(settings: ScoringSettings) -> dict[str, str]:
 def _start(settings: ScoringSettings, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, **settings_env(settings)}
     with log.open("ab") as sink:
-        return subprocess.Popen(  # noqa: S603
+        return subprocess.Popen(
             [sys.executable, "-m", "services.scoring", "--ingress", "kafka", "--log-level", "WARNING"],
-            cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -105,5 +110,7 @@ async def test_sigkill_mid_stream_then_restart(env: ScoringEnv, tmp_path: Path) 
         ids_by_input.setdefault(decoded.event.data.input_id, set()).add(decoded.event.id)
     assert set(ids_by_input) == set(env.payments["payment_id"].iloc[:5000])
     assert all(len(ids) == 1 for ids in ids_by_input.values()), "duplicates must carry identical ids"
-    print(f"{len(predictions)} prediction records for 5000 inputs "
-          f"({len(predictions) - 5000} redelivered duplicates with identical ids)")
+    print(
+        f"{len(predictions)} prediction records for 5000 inputs "
+        f"({len(predictions) - 5000} redelivered duplicates with identical ids)"
+    )

@@ -22,7 +22,9 @@ from tests.servers import KafkaEndpoint, RedisEndpoint, WeaviateEndpoint
 
 @pytest.fixture(scope="module")
 def env(
-    kafka: KafkaEndpoint, redis_server: RedisEndpoint, weaviate_server: WeaviateEndpoint,
+    kafka: KafkaEndpoint,
+    redis_server: RedisEndpoint,
+    weaviate_server: WeaviateEndpoint,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ScoringEnv]:
     import uuid
@@ -43,7 +45,9 @@ async def test_one_trace_id_from_producer_to_outputs(env: ScoringEnv) -> None:
     settings = env.settings("trace", explain_always=True)
     t = settings.topics
     await create_topics(settings.kafka.bootstrap, t.payments, t.predictions, t.explanations, t.dlq)
-    records = list(payment_records(env.payments.iloc[:50], "/tests/producer", tracer=provider.get_tracer("producer")))
+    records = list(
+        payment_records(env.payments.iloc[:50], "/tests/producer", tracer=provider.get_tracer("producer"))
+    )
     service = ScoringService(settings, ingress="kafka", tracer_provider=provider)
     await service.start()
     try:
@@ -64,8 +68,11 @@ async def test_one_trace_id_from_producer_to_outputs(env: ScoringEnv) -> None:
     by_trace: dict[str, set[str]] = {}
     for span in spans:
         by_trace.setdefault(format(span.context.trace_id, "032x"), set()).add(span.name)
-    decoded_predictions = [d.event for d in map(lambda r: decode_kafka(r.key, r.value, r.headers), predictions)
-                           if isinstance(d, Decoded)]
+    decoded_predictions = [
+        d.event
+        for d in (decode_kafka(r.key, r.value, r.headers) for r in predictions)
+        if isinstance(d, Decoded)
+    ]
     assert len(decoded_predictions) == 50
     prediction_trace = {}
     for prediction in decoded_predictions:
@@ -74,8 +81,11 @@ async def test_one_trace_id_from_producer_to_outputs(env: ScoringEnv) -> None:
         names = by_trace[trace_id]
         assert {"publish payments", "score", "stage enrich", "stage model", "stage vectors"} <= names, names
         prediction_trace[prediction.id] = trace_id
-    decoded_explanations = [d.event for d in map(lambda r: decode_kafka(r.key, r.value, r.headers), explanations)
-                            if isinstance(d, Decoded)]
+    decoded_explanations = [
+        d.event
+        for d in (decode_kafka(r.key, r.value, r.headers) for r in explanations)
+        if isinstance(d, Decoded)
+    ]
     assert len(decoded_explanations) == 50
     for explanation in decoded_explanations:
         assert _trace_id(explanation.traceparent) == prediction_trace[explanation.causationid]

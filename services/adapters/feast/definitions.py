@@ -37,8 +37,13 @@ class FraudFeatureRepo:
 
     def objects(self) -> list[object]:
         return [
-            self.card, self.merchant, self.push_source,
-            self.card_rolling, self.card_profile, self.merchant_profile, self.service,
+            self.card,
+            self.merchant,
+            self.push_source,
+            self.card_rolling,
+            self.card_profile,
+            self.merchant_profile,
+            self.service,
         ]
 
 
@@ -100,4 +105,6 @@ def build_repo(
         features=[card_rolling, card_profile, merchant_profile],
         tags={"model": "fraud"},
     )
-    return FraudFeatureRepo(card, merchant, card_rolling, card_profile, merchant_profile, push_source, service)
+    return FraudFeatureRepo(
+        card, merchant, card_rolling, card_profile, merchant_profile, push_source, service
+    )

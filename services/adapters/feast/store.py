@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from redis.exceptions import RedisError
 from feast import FeatureStore, RepoConfig
 from feast.data_source import PushMode
+from redis.exceptions import RedisError
 
 from services.adapters.feast.definitions import CARD_ROLLING_PUSH, build_repo
 from services.adapters.feast.settings import FeastSettings
@@ -66,11 +66,14 @@ class FeastOnlineFeatures:
         try:
             if self._async:
                 response = await self._store.get_online_features_async(
-                    features=self._service, entity_rows=entity_rows  # type: ignore[arg-type]
+                    features=self._service,
+                    entity_rows=entity_rows,  # type: ignore[arg-type]
                 )
             else:
                 response = await asyncio.to_thread(
-                    self._store.get_online_features, features=self._service, entity_rows=entity_rows  # type: ignore[arg-type]
+                    self._store.get_online_features,
+                    features=self._service,
+                    entity_rows=entity_rows,  # type: ignore[arg-type]
                 )
             table = response.to_dict(include_event_timestamps=True)
         except (ConnectionError, OSError, TimeoutError, RedisError) as error:
@@ -78,9 +81,13 @@ class FeastOnlineFeatures:
         return _rows(table, len(entity_rows), frozenset(entity_rows[0]) if entity_rows else frozenset())
 
 
-def _rows(table: dict[str, list[Any]], count: int, join_keys: frozenset[str]) -> list[dict[str, StoredFeature]]:
+def _rows(
+    table: dict[str, list[Any]], count: int, join_keys: frozenset[str]
+) -> list[dict[str, StoredFeature]]:
     names = [
-        name for name in table if name not in join_keys and not name.endswith("__ts") and f"{name}__ts" in table
+        name
+        for name in table
+        if name not in join_keys and not name.endswith("__ts") and f"{name}__ts" in table
     ]
     rows: list[dict[str, StoredFeature]] = []
     for index in range(count):

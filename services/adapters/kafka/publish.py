@@ -32,10 +32,14 @@ class EventPublisher(Protocol):
 class AiokafkaPublisher:
     """acks=all and idempotence on; `publish` returns once every record is acknowledged."""
 
-    def __init__(self, kafka: KafkaSettings, client_id: str, linger_ms: int = 2, mode: Mode = Mode.BINARY) -> None:
+    def __init__(
+        self, kafka: KafkaSettings, client_id: str, linger_ms: int = 2, mode: Mode = Mode.BINARY
+    ) -> None:
         self._producer = AIOKafkaProducer(
             **{**kafka.aiokafka_kwargs(), "client_id": client_id},
-            acks="all", enable_idempotence=True, linger_ms=linger_ms,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=linger_ms,
         )
         self._mode = mode
 
@@ -47,7 +51,9 @@ class AiokafkaPublisher:
             pending = []
             for event in events:
                 record = encode_kafka(event, self._mode)
-                pending.append(await self._producer.send(topic, record.value, key=record.key, headers=record.headers))
+                pending.append(
+                    await self._producer.send(topic, record.value, key=record.key, headers=record.headers)
+                )
             await asyncio.gather(*pending)
         except KafkaError as error:
             raise DependencyUnavailable("kafka", f"publishing to {topic} failed: {error}") from error

@@ -43,7 +43,9 @@ def build_explanation(
     ranked = sorted(by_name, key=lambda name: abs(by_name[name]), reverse=True)[:top_k]
     uses = prediction.data.features
     top = [
-        TopContribution(feature=name, contribution=by_name[name], value=uses[name].value if name in uses else None)
+        TopContribution(
+            feature=name, contribution=by_name[name], value=uses[name].value if name in uses else None
+        )
         for name in ranked
     ]
     reason = scored.explain
@@ -144,13 +146,20 @@ class ExplanationWorker:
             return
         now = self._clock()
         events: list[Event[Any]] = [
-            build_explanation(item, result.contributions[i], float(result.base_values[i]),
-                              result.feature_names or self._names, self._top_k, self._source, now)
+            build_explanation(
+                item,
+                result.contributions[i],
+                float(result.base_values[i]),
+                result.feature_names or self._names,
+                self._top_k,
+                self._source,
+                now,
+            )
             for i, item in enumerate(batch)
         ]
         try:
             await self._sink(events)
-        except Exception as error:  # noqa: BLE001 - a failed publish is counted, not fatal
+        except Exception as error:
             log.warning("publishing %d explanations failed: %s", len(events), error)
             self.counters.dropped += len(events)
             return

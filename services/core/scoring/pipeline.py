@@ -124,23 +124,36 @@ class ScoringPipeline:
 
     async def _enrich(self, items: Sequence[ScoringItem], result: BatchResult) -> list[EnrichedRow | None]:
         keys = self.policy.entity_keys
-        entity_rows = [{join_key: str(getattr(item.event.data, field)) for field, join_key in keys} for item in items]
+        entity_rows = [
+            {join_key: str(getattr(item.event.data, field)) for field, join_key in keys} for item in items
+        ]
         try:
             stored = await asyncio.wait_for(self._features.read(entity_rows), self.policy.features_timeout_s)
         except TimeoutError as error:
-            raise DependencyUnavailable("feast", f"online read timed out after {self.policy.features_timeout_s}s") from error
+            raise DependencyUnavailable(
+                "feast", f"online read timed out after {self.policy.features_timeout_s}s"
+            ) from error
         rows: list[EnrichedRow | None] = []
         for item, stored_row in zip(items, stored, strict=True):
             payload = item.event.data
             row = enrich_row(
-                payload, stored_row, self.model_info.feature_names, self._request_features,
-                self.policy.freshness, at=item.event.time,
+                payload,
+                stored_row,
+                self.model_info.feature_names,
+                self._request_features,
+                self.policy.freshness,
+                at=item.event.time,
             )
             if row.stale and self.policy.freshness.on_stale is StalePolicy.REJECT:
-                result.failures.append(StageFailure(
-                    item, "enrich", "stale_features",
-                    f"features older than their max age: {', '.join(row.stale)}", field=row.stale[0],
-                ))
+                result.failures.append(
+                    StageFailure(
+                        item,
+                        "enrich",
+                        "stale_features",
+                        f"features older than their max age: {', '.join(row.stale)}",
+                        field=row.stale[0],
+                    )
+                )
                 rows.append(None)
                 continue
             rows.append(row)
@@ -151,12 +164,12 @@ class ScoringPipeline:
     ) -> tuple[npt.NDArray[np.float64], list[list[FoundNeighbour]] | None, dict[str, float]]:
         timings: dict[str, float] = {}
 
-        async def timed(name: str, call: Any, timeout: float) -> Any:
+        async def timed(name: str, call: Any, limit_s: float) -> Any:
             started, wall = time.perf_counter(), time.time_ns()
             try:
-                return await asyncio.wait_for(call, timeout)
+                return await asyncio.wait_for(call, limit_s)
             except TimeoutError as error:
-                raise DependencyUnavailable(name, f"no answer within {timeout}s") from error
+                raise DependencyUnavailable(name, f"no answer within {limit_s}s") from error
             finally:
                 timings[name] = _ms(started)
                 windows[name] = (wall, time.time_ns())
@@ -165,10 +178,12 @@ class ScoringPipeline:
         if self._vectors is None:
             return await predict, None, timings
         search = timed(
-            "vectors", self._vectors.search(self._embed(matrix), self.policy.neighbours_k),
+            "vectors",
+            self._vectors.search(self._embed(matrix), self.policy.neighbours_k),
             self.policy.vectors_timeout_s,
         )
-        scores, found = await asyncio.gather(predict, search, return_exceptions=True)
+        outcome: tuple[Any, Any] = await asyncio.gather(predict, search, return_exceptions=True)
+        scores, found = outcome
         if isinstance(scores, BaseException):
             raise scores
         if isinstance(found, DependencyError) and self.policy.degrade_without_neighbours:
@@ -210,7 +225,9 @@ class ScoringPipeline:
             neighbours=_neighbours(neighbours[index]) if neighbours is not None else [],
             degraded=degraded,
             latency_ms={name: round(ms, 3) for name, ms in stage_ms.items()},
-            segment={name: str(getattr(payload, name)) for name in policy.segment_fields if hasattr(payload, name)},
+            segment={
+                name: str(getattr(payload, name)) for name in policy.segment_fields if hasattr(payload, name)
+            },
             explained=explain is not None,
         )
         event = prediction_event(item.event, prediction, source=policy.source, time=self._clock())

@@ -69,7 +69,9 @@ def test_duplicate_event_is_a_set_member_not_a_second_payment() -> None:
     history.add(("evt-1", T0, 9.0, "a"))  # redelivery
     ordered = sorted(history, key=lambda item: item[1])
     row = latest_rolling_row(
-        np.array([t for _, t, _, _ in ordered]), np.array([a for _, _, a, _ in ordered]), [m for *_, m in ordered]
+        np.array([t for _, t, _, _ in ordered]),
+        np.array([a for _, _, a, _ in ordered]),
+        [m for *_, m in ordered],
     )
     assert row["card_count_1h"] == 2
     assert row["card_amount_sum_1h"] == 12.0
@@ -99,12 +101,18 @@ def test_request_features_single_and_batch_agree() -> None:
     stamp = datetime(2026, 1, 1, 13, 45, tzinfo=UTC)
     single = request_features(80.0, stamp, "ecom", last_payment_ts=stamp.timestamp() - 90, card_mean=40.0)
     assert single == {
-        "amount": 80.0, "hour_of_day": 13.0, "seconds_since_prev": 90.0,
-        "amount_to_card_mean": 2.0, "channel_code": 1.0,
+        "amount": 80.0,
+        "hour_of_day": 13.0,
+        "seconds_since_prev": 90.0,
+        "amount_to_card_mean": 2.0,
+        "channel_code": 1.0,
     }
     batch = request_features_frame(
-        np.array([80.0, 5.0]), np.array([stamp.timestamp()] * 2), ["ecom", "pos"],
-        np.array([stamp.timestamp() - 90, np.nan]), np.array([40.0, np.nan]),
+        np.array([80.0, 5.0]),
+        np.array([stamp.timestamp()] * 2),
+        ["ecom", "pos"],
+        np.array([stamp.timestamp() - 90, np.nan]),
+        np.array([40.0, np.nan]),
     )
     assert {name: values[0] for name, values in batch.items()} == single
     assert np.isnan(batch["seconds_since_prev"][1])

@@ -26,7 +26,10 @@ class FakeFeatures:
     async def read(self, entity_rows: list[dict[str, str]]) -> list[dict[str, StoredFeature]]:
         self.calls.append(entity_rows)
         return [
-            {name: StoredFeature(value, self.written_at) for name, value in self.values.get(row["card_id"], {}).items()}
+            {
+                name: StoredFeature(value, self.written_at)
+                for name, value in self.values.get(row["card_id"], {}).items()
+            }
             for row in entity_rows
         ]
 
@@ -52,9 +55,7 @@ class FakeLinearModel:
 
     async def explain(self, features: np.ndarray) -> Explanations:
         contributions = np.nan_to_num(features.astype(np.float64)) * WEIGHTS
-        return Explanations(
-            contributions.astype(np.float32), np.full(len(features), BIAS), FEATURES
-        )
+        return Explanations(contributions.astype(np.float32), np.full(len(features), BIAS), FEATURES)
 
     async def close(self) -> None:
         return None

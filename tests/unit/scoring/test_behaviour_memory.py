@@ -27,17 +27,23 @@ class MemoryHarness:
         artifact = write_synthetic_artifact(tmp_path / "model")
         self.version = artifact.version
         self.settings = ScoringSettings(
-            topics=Topics(payments="m-payments", predictions="m-predictions", explanations="m-explanations",
-                          dlq="m-dlq"),
-            model_dir=tmp_path / "model", http_port=0,
+            topics=Topics(
+                payments="m-payments", predictions="m-predictions", explanations="m-explanations", dlq="m-dlq"
+            ),
+            model_dir=tmp_path / "model",
+            http_port=0,
         )
         self.broker = KafkaBroker("in-memory:9092")
         self.seen: dict[str, list[Event[Any]]] = {"m-predictions": [], "m-dlq": []}
         for topic in self.seen:
             self._collector(topic)
         self.service = ScoringService(
-            self.settings, broker=self.broker, features=FakeFeatures({}), model=InProcessModel(artifact),
-            vectors=FakeVectors(), publisher=BrokerPublisher(self.broker),
+            self.settings,
+            broker=self.broker,
+            features=FakeFeatures({}),
+            model=InProcessModel(artifact),
+            vectors=FakeVectors(),
+            publisher=BrokerPublisher(self.broker),
         )
 
     def _collector(self, topic: str) -> None:
@@ -45,15 +51,18 @@ class MemoryHarness:
         async def collect(message: KafkaMessage) -> None:
             raw = message.raw_message
             headers = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in (raw.headers or ())]
-            result = decode_kafka(raw.key if isinstance(raw.key, bytes | None) else str(raw.key).encode(),
-                                  raw.value, headers)
+            result = decode_kafka(
+                raw.key if isinstance(raw.key, bytes | None) else str(raw.key).encode(), raw.value, headers
+            )
             assert isinstance(result, Decoded), result
             self.seen[topic].append(result.event)
 
     async def send(self, records: list[KafkaRecord]) -> None:
         for record in records:
             headers = {name: value.decode() for name, value in record.headers}
-            await self.broker.publish(record.value, self.settings.topics.payments, key=record.key, headers=headers)
+            await self.broker.publish(
+                record.value, self.settings.topics.payments, key=record.key, headers=headers
+            )
 
     async def collect(self, topic: str, count: int) -> list[Event[Any]]:
         return list(self.seen[topic])

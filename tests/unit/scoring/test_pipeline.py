@@ -29,8 +29,9 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 def _items(count: int) -> list[ScoringItem]:
     return [
         ScoringItem(
-            sample_payment_event(payment_id=f"pay-{i}", card_id=f"card-{i % 3}", amount=10.0 + 100 * (i % 2),
-                                 timestamp=NOW),
+            sample_payment_event(
+                payment_id=f"pay-{i}", card_id=f"card-{i % 3}", amount=10.0 + 100 * (i % 2), timestamp=NOW
+            ),
             KafkaOrigin(topic="payments", partition=0, offset=i),
             NOW,
         )
@@ -38,12 +39,21 @@ def _items(count: int) -> list[ScoringItem]:
     ]
 
 
-async def _pipeline(policy: ScoringPolicy, features: FakeFeatures, model: FakeLinearModel | None = None,
-                    vectors: FakeVectors | None = None) -> ScoringPipeline:
+async def _pipeline(
+    policy: ScoringPolicy,
+    features: FakeFeatures,
+    model: FakeLinearModel | None = None,
+    vectors: FakeVectors | None = None,
+) -> ScoringPipeline:
     model = model or FakeLinearModel()
     return ScoringPipeline(
-        policy, await model.info(), features, model, vectors if vectors is not None else FakeVectors(),
-        embed=lambda matrix: np.nan_to_num(matrix), request_features=payment_request_features,
+        policy,
+        await model.info(),
+        features,
+        model,
+        vectors if vectors is not None else FakeVectors(),
+        embed=np.nan_to_num,
+        request_features=payment_request_features,
         clock=lambda: NOW,
     )
 
@@ -77,8 +87,12 @@ async def test_same_input_gives_same_prediction_id() -> None:
 
 @pytest.mark.parametrize("on_stale", list(StalePolicy))
 async def test_stale_features_follow_the_policy(on_stale: StalePolicy) -> None:
-    freshness = FreshnessPolicy(max_age_s=(("card_*", 1800.0),), on_stale=on_stale, defaults=(("card_count_1h", 0.0),))
-    pipeline = await _pipeline(ScoringPolicy(freshness=freshness), FakeFeatures(_stored(count_1h=4), NOW - hours(2)))
+    freshness = FreshnessPolicy(
+        max_age_s=(("card_*", 1800.0),), on_stale=on_stale, defaults=(("card_count_1h", 0.0),)
+    )
+    pipeline = await _pipeline(
+        ScoringPolicy(freshness=freshness), FakeFeatures(_stored(count_1h=4), NOW - hours(2))
+    )
     result = await pipeline.run(_items(3))
     if on_stale is StalePolicy.REJECT:
         assert not result.scored and len(result.failures) == 3
@@ -108,8 +122,11 @@ async def test_vector_search_down_degrades_and_model_down_raises() -> None:
     result = await pipeline.run(_items(2))
     assert all(s.prediction.data.degraded == ["no_neighbours"] for s in result.scored)
     assert result.degraded == 2
-    strict = await _pipeline(ScoringPolicy(degrade_without_neighbours=False), FakeFeatures(_stored(), NOW),
-                             vectors=FakeVectors(down=True))
+    strict = await _pipeline(
+        ScoringPolicy(degrade_without_neighbours=False),
+        FakeFeatures(_stored(), NOW),
+        vectors=FakeVectors(down=True),
+    )
     with pytest.raises(DependencyUnavailable, match="weaviate"):
         await strict.run(_items(2))
     down = await _pipeline(ScoringPolicy(), FakeFeatures(_stored(), NOW), model=FakeLinearModel(down=True))
@@ -157,7 +174,9 @@ async def test_explanations_are_exact_and_linked() -> None:
 
 async def test_full_explanation_queue_drops_and_counts() -> None:
     model = FakeLinearModel()
-    pipeline = await _pipeline(ScoringPolicy(explanation=ExplanationPolicy(always=True)), FakeFeatures(_stored(), NOW))
+    pipeline = await _pipeline(
+        ScoringPolicy(explanation=ExplanationPolicy(always=True)), FakeFeatures(_stored(), NOW)
+    )
     result = await pipeline.run(_items(5))
 
     async def sink(events):  # type: ignore[no-untyped-def]
