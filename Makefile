@@ -6,7 +6,7 @@ export PIP_CACHE_DIR ?= $(RTINFER_CACHE)/pip
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test test-unit lint fmt stack-up stack-down stack-status lock demo load clean
+.PHONY: venv test test-unit lint fmt stack-up stack-down stack-status lock demo load bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,18 @@ stack-down: venv
 
 stack-status: venv
 	$(BIN)/rtinfer stack status
+
+## demo: the whole pipeline on embedded defaults, no servers (DRIFT=amounts|merchant-mix|new-pattern)
+demo: venv
+	$(BIN)/rtinfer demo $(if $(DRIFT),--drift $(DRIFT))
+
+## bench: every benchmark, figures printed (not tests)
+bench: venv
+	$(BIN)/rtinfer bench codec
+	$(BIN)/rtinfer bench model
+	$(BIN)/rtinfer bench vectors
+	$(BIN)/rtinfer bench features
+	$(BIN)/rtinfer bench pipeline
 
 ## lock: re-resolve the dependency pins from pyproject.toml
 lock:
