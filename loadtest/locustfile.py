@@ -74,7 +74,6 @@ def _init(environment: Environment, **_kwargs: Any) -> None:
         return  # workers send; the master only aggregates
     payments = load_payments(Path(options.payments_file))
     _shared["events"] = PaymentEvents(payments, event_time=options.event_time)
-    _shared["environment"] = environment
 
 
 @events.test_start.add_listener
@@ -85,6 +84,7 @@ def _start_bridge(environment: Environment, **_kwargs: Any) -> None:
     if not any(issubclass(user_class, KafkaPaymentUser) for user_class in environment.user_classes):
         return
     options = environment.parsed_options
+    assert options is not None
     bridge = KafkaBridge(
         KafkaSettings(bootstrap=options.bootstrap),
         options.payments_topic,
@@ -179,8 +179,13 @@ class HttpPaymentUser(_Paced, FastHttpUser):
     def post_payment(self) -> None:
         event = next(_shared["events"])
         headers, body = encode_http(event, Mode.BINARY)
+        # geventhttpclient sends bytes as they are (the annotation says str | dict).
         with self.client.post(
-            "/", data=body, headers=headers, name="POST / (binary)", catch_response=True
+            "/",
+            data=body,  # type: ignore[arg-type]
+            headers=headers,
+            name="POST / (binary)",
+            catch_response=True,
         ) as response:
             if response.status_code in (429, 503):
                 response.failure(f"{response.status_code}: retry-after {response.headers.get('retry-after')}")

@@ -148,7 +148,11 @@ class MilvusLiteIndex:
     def _open(self) -> MilvusClient:
         path = self.settings.path
         path.parent.mkdir(parents=True, exist_ok=True)
-        return MilvusClient(str(path), timeout=self.settings.timeout_s)
+        client = MilvusClient(str(path), timeout=self.settings.timeout_s)
+        # A collection another process released must be loaded before it can be searched.
+        if client.has_collection(self.settings.collection):
+            client.load_collection(self.settings.collection)
+        return client
 
     async def _call(self, call: Callable[[], Answer], timeout_s: float | None = None) -> Answer:
         try:

@@ -52,15 +52,10 @@ class CpuSampler:
 
     Args:
         processes: name -> pid; "bench" (this process, children not counted) is added.
-        children: name -> text; that name sums this process's children whose command line
-            contains the text (e.g. Milvus Lite's server, started on demand by its client).
     """
 
-    def __init__(
-        self, processes: Mapping[str, int], children: Mapping[str, str] | None = None, interval_s: float = 0.1
-    ) -> None:
+    def __init__(self, processes: Mapping[str, int], interval_s: float = 0.1) -> None:
         self._processes = {name: psutil.Process(pid) for name, pid in processes.items()}
-        self._children = dict(children or {})
         self._self = psutil.Process(os.getpid())
         self._interval_s = interval_s
         self._times: list[float] = []
@@ -71,7 +66,7 @@ class CpuSampler:
 
     @property
     def names(self) -> list[str]:
-        return ["bench", *self._processes, *self._children]
+        return ["bench", *self._processes]
 
     def start(self) -> None:
         self._sample()
@@ -94,22 +89,9 @@ class CpuSampler:
                 sample[name] = _cpu_seconds(process)
             except psutil.Error:
                 continue
-        for name, text in self._children.items():
-            sample[name] = self._matching_children(text)
         with self._lock:  # the thread and between() both sample; keep times sorted
             self._times.append(time.time())
             self._samples.append(sample)
-
-    def _matching_children(self, text: str) -> float:
-        total = 0.0
-        for child in self._self.children(recursive=True):
-            try:
-                if any(text in part for part in child.cmdline()):
-                    times = child.cpu_times()
-                    total += times.user + times.system
-            except psutil.Error:
-                continue
-        return total
 
     def between(self, start_s: float, end_s: float) -> dict[str, float]:
         """CPU seconds per process between two wall-clock instants (linear between samples)."""

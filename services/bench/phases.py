@@ -6,6 +6,7 @@ records are told apart on shared topics; CPU is charged over the phase's own win
 
 from __future__ import annotations
 
+import cProfile
 import gc
 import logging
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from services.bench.runners import Runner, TopicSet
 from services.producer.payments import payment_records
 
 log = logging.getLogger("rtinfer.bench")
+KEEP_UP = 0.9  # a rate is kept up with when outputs flow at 90% of it or more, and all arrive
 
 
 @dataclass
@@ -82,8 +84,14 @@ class Phases:
     gc_watch: GcWatch
     name: str  # unique per run
 
-    async def backlog(self, runner: Runner, count: int, timeout_s: float) -> PhaseResult:
-        """Pre-produce `count` events, then let `runner` consume them from the start."""
+    async def backlog(
+        self, runner: Runner, count: int, timeout_s: float, profiler: cProfile.Profile | None = None
+    ) -> PhaseResult:
+        """Pre-produce `count` events, then let `runner` consume them from the start.
+
+        Args:
+            profiler: enabled from the runner's start until the backlog is committed.
+        """
         topics = TopicSet(f"{self.name}-{runner.name}-backlog")
         await create_topics(self.kafka, topics.all())
         sent = await paced_send(
@@ -92,10 +100,14 @@ class Phases:
         log.info("%s: %d events produced to the backlog, consuming", runner.name, sent.sent)
         runner.stages.take()
         gc.collect()
+        if profiler is not None:
+            profiler.enable()
         await runner.start(topics)
         try:
             done = await wait_committed(self.kafka, topics.group, topics.payments, count, timeout_s)
         finally:
+            if profiler is not None:
+                profiler.disable()
             await runner.stop()
         stages = runner.stages.take()
         outputs = await read_topic(self.kafka, topics.predictions, count, timeout_s=30.0)
@@ -159,7 +171,7 @@ class Phases:
             runner.name, kind, count, len(outputs), achieved, last_out - first_in,
             self.sampler.between(first_in, last_out), target_rate=rate,
             latency=Percentiles.of(latencies_ms(inputs, outputs, runner.link_header)),
-            kept_up=kept_up and len(outputs) >= count, stages=stages,
+            kept_up=kept_up and len(outputs) >= count and achieved >= KEEP_UP * rate, stages=stages,
             gc_pauses_ms=self.gc_watch.full_collections(first_in, last_out),
             event_stages=stage_percentiles(outputs) if runner.link_header == "ce_causationid" else {},
         )  # fmt: skip

@@ -64,6 +64,18 @@ class Runner(Protocol):
     async def stop(self) -> None: ...
 
 
+def quiet_faststream() -> None:
+    """FastStream's access log prints two INFO lines per batch to stdout: keep only warnings,
+    as a service run at --log-level WARNING. (A filter, since FastStream resets the level.)"""
+    logger = logging.getLogger("faststream.access.kafka")
+    if _below_warning not in logger.filters:
+        logger.addFilter(_below_warning)
+
+
+def _below_warning(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
 def consumer_for(kafka: KafkaSettings, topics: TopicSet, **options: object) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         topics.payments,
@@ -150,8 +162,6 @@ class ScoringRunner:
         )
         service = ScoringService(settings, ingress="kafka")
         await service.start()
-        # FastStream's access log prints two INFO lines per batch to stdout; as at --log-level WARNING.
-        logging.getLogger("faststream.access.kafka").setLevel(logging.WARNING)
         self._service = service
         assert service.components is not None
         self._record_stages(service.components.runtime)

@@ -77,7 +77,8 @@ def _run(args: argparse.Namespace) -> int:
             max_records=250,
             on_stale="flag",
         )
-        writer = FeatureWriterSettings(feast=feast)
+        # The writer reads its own copy of the stream, so the demo can order the two consumers.
+        writer = FeatureWriterSettings(feast=feast, payments_topic="demo.payments.for-features")
         state = asyncio.run(seeded_state(history))
         result = asyncio.run(stream_embedded(stream, scoring, writer, InProcessModel(artifact), state))
     report.summary(result, stream, console)

@@ -35,16 +35,22 @@ def drift_summary(result: StreamResult, artifact: ModelArtifact, console: Consol
     table.add_column(f"top {top} drifted features")
     for day in sorted(by_day):
         predictions = by_day[day]
-        values = {name: [_value(p, name) for p in predictions] for name in names}
-        feature_psi = {
-            name: psi(reference.features[name].fractions, bin_counts(reference.features[name].edges, values[name]))
-            for name in names
-        }
+        feature_psi: dict[str, float] = {}
+        for name in names:
+            bins = reference.features[name]
+            observed = [_value(prediction, name) for prediction in predictions]
+            feature_psi[name] = psi(bins.fractions, bin_counts(bins.edges, observed))
         scores = [p.data.score for p in predictions]
-        score_psi = psi(reference.score.fractions, bin_counts(reference.score.edges, scores)) if reference.score else 0.0
+        score_psi = (
+            psi(reference.score.fractions, bin_counts(reference.score.edges, scores))
+            if reference.score
+            else 0.0
+        )
         ranked = sorted(feature_psi.items(), key=lambda item: -item[1])[:top]
         table.add_row(
-            day, str(len(predictions)), _mark(score_psi),
+            day,
+            str(len(predictions)),
+            _mark(score_psi),
             ", ".join(f"{name} {_mark(value)}" for name, value in ranked),
         )
     console.print(table)

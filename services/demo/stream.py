@@ -113,11 +113,11 @@ async def stream_embedded(
                     if start // batch_size in bad_batches:  # a few bad events, to show the DLQ
                         batch.insert(len(batch) // 2, MALFORMED[(start // batch_size) % len(MALFORMED)])
                     sent = time.perf_counter()
-                    await broker.publish_batch(
-                        *batch,
-                        topic=scoring.topics.payments,
-                        headers={"content-type": "application/cloudevents+json"},
-                    )
+                    headers = {"content-type": "application/cloudevents+json"}
+                    # Scoring first, then the writer counts the batch: each payment is scored
+                    # with the features as of the batch before it, as in a live deployment.
+                    await broker.publish_batch(*batch, topic=scoring.topics.payments, headers=headers)
+                    await broker.publish_batch(*batch, topic=writer.payments_topic, headers=headers)
                     result.batches.append(BatchTiming(len(batch), time.perf_counter() - sent))
                     done = min(start + batch_size, len(records))
                     rate = done / (time.perf_counter() - started)

@@ -47,6 +47,8 @@ class AiokafkaPublisher:
         await self._producer.start()
 
     async def publish(self, topic: str, events: Sequence[Event[Any]]) -> None:
+        if self._producer is None:
+            raise RuntimeError("publisher not started")
         try:
             pending = []
             for event in events:
@@ -59,7 +61,8 @@ class AiokafkaPublisher:
             raise DependencyUnavailable("kafka", f"publishing to {topic} failed: {error}") from error
 
     async def stop(self) -> None:
-        await self._producer.stop()  # flushes what is buffered
+        if self._producer is not None:
+            await self._producer.stop()  # flushes what is buffered
 
 
 class BrokerPublisher:
