@@ -40,20 +40,7 @@ if [ "${RTINFER_BOOTSTRAP_VECTORS:-1}" = "0" ]; then
   echo "bootstrap: vector store skipped (RTINFER_BOOTSTRAP_VECTORS=0)"
 elif [ ! -f "$cases" ]; then
   echo "bootstrap: no $cases from training; the vector store stays empty" >&2
-elif rtinfer vectors --help >/dev/null 2>&1; then
-  rtinfer vectors index --cases "$cases" --model-dir "$model_dir" --no-progress
 else
-  # The `vectors` command group exists but is not registered in this build of the CLI.
-  python - "$cases" "$model_dir" <<'PY'
-import argparse
-import sys
-
-from services.vectors.cli import register
-
-parser = argparse.ArgumentParser(prog="rtinfer")
-register(parser.add_subparsers(dest="command", required=True))
-args = parser.parse_args(["vectors", "index", "--cases", sys.argv[1], "--model-dir", sys.argv[2], "--no-progress"])
-sys.exit(args.handler(args))
-PY
+  rtinfer vectors index --cases "$cases" --model-dir "$model_dir" --no-progress
 fi
 echo "bootstrap: artifact in $model_dir"

@@ -35,15 +35,19 @@ class AiokafkaPublisher:
     def __init__(
         self, kafka: KafkaSettings, client_id: str, linger_ms: int = 2, mode: Mode = Mode.BINARY
     ) -> None:
-        self._producer = AIOKafkaProducer(
-            **{**kafka.aiokafka_kwargs(), "client_id": client_id},
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=linger_ms,
-        )
+        self._options: dict[str, Any] = {
+            **kafka.aiokafka_kwargs(),
+            "client_id": client_id,
+            "acks": "all",
+            "enable_idempotence": True,
+            "linger_ms": linger_ms,
+        }
+        self._producer: AIOKafkaProducer | None = None
         self._mode = mode
 
     async def start(self) -> None:
+        # Created here, not in __init__: aiokafka needs the running loop.
+        self._producer = AIOKafkaProducer(**self._options)
         await self._producer.start()
 
     async def publish(self, topic: str, events: Sequence[Event[Any]]) -> None:
