@@ -46,6 +46,13 @@ stack-status: venv
 demo: venv
 	$(BIN)/rtinfer demo $(if $(DRIFT),--drift $(DRIFT))
 
+LOAD_RATE ?= 200
+LOAD_TIME ?= 60s
+
+## load: locust headless, LOAD_TIME at LOAD_RATE payments/s against a running scoring service (127.0.0.1 only); reports in loadtest/reports/
+load: venv
+	$(BIN)/python -m loadtest.run --rate $(LOAD_RATE) --run-time $(LOAD_TIME) $(LOAD_ARGS)
+
 ## bench: every benchmark, figures printed (not tests)
 bench: venv
 	$(BIN)/rtinfer bench codec

@@ -83,6 +83,9 @@ def _run(args: argparse.Namespace) -> int:
         result = asyncio.run(stream_embedded(stream, scoring, writer, InProcessModel(artifact), state))
     report.summary(result, stream, console)
     report.render_explanations(result, stream, console)
+    from services.demo.monitoring import monitor_reports
+
+    monitor_reports(result, work / "model", work / f"drift-reports-{tag}.jsonl", console)
     if args.drift:
         from services.demo.drift import drift_summary
 

@@ -10,10 +10,10 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from services.demo.stream import StreamResult
 from services.model.artifact import ModelArtifact
 from services.monitor.psi import psi
 from services.monitor.reference import Reference, bin_counts
-from services.demo.stream import StreamResult
 
 ALERT_PSI = 0.2
 
@@ -39,10 +39,10 @@ def drift_summary(result: StreamResult, artifact: ModelArtifact, console: Consol
         for name in names:
             bins = reference.features[name]
             observed = [_value(prediction, name) for prediction in predictions]
-            feature_psi[name] = psi(bins.fractions, bin_counts(bins.edges, observed))
+            feature_psi[name] = psi(bins.fractions, bin_counts(bins.edges, observed).tolist())
         scores = [p.data.score for p in predictions]
         score_psi = (
-            psi(reference.score.fractions, bin_counts(reference.score.edges, scores))
+            psi(reference.score.fractions, bin_counts(reference.score.edges, scores).tolist())
             if reference.score
             else 0.0
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -73,6 +74,16 @@ async def seeded_state(history: pd.DataFrame, days: float = 2.0) -> InMemoryCard
     return state
 
 
+class ReplayClock:
+    """The demo replays history: outputs are stamped with the time of the batch being replayed."""
+
+    def __init__(self) -> None:
+        self.current = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+
 async def stream_embedded(
     stream: pd.DataFrame,
     scoring: ScoringSettings,
@@ -80,16 +91,16 @@ async def stream_embedded(
     model: InProcessModel,
     state: InMemoryCardState,
     *,
+    clock: ReplayClock | None = None,
     batch_size: int = 50,
     malformed: int = 20,
 ) -> StreamResult:
     broker = KafkaBroker("in-memory:9092")
     result = StreamResult()
     outputs = MemoryPublisher()  # outputs stay in process; inputs travel the in-memory broker
-    service = ScoringService(
-        scoring, broker=broker, model=model, publisher=outputs
-    )  # subscribes first: scores before the
-    app, _ = build_app(writer, broker, state=state)  # writer counts the same batch
+    clock = clock or ReplayClock()
+    service = ScoringService(scoring, broker=broker, model=model, publisher=outputs, clock=clock)
+    app, _ = build_app(writer, broker, state=state)
     _collector(broker, writer.dlq_topic, result.dead_letters)  # the writer publishes via the broker
     # Structured mode: the in-memory batch publish carries one header set for all records.
     records = [r.value for r in payment_records(stream, "/demo/acquirer", Mode.STRUCTURED)]
@@ -113,6 +124,9 @@ async def stream_embedded(
                     if start // batch_size in bad_batches:  # a few bad events, to show the DLQ
                         batch.insert(len(batch) // 2, MALFORMED[(start // batch_size) % len(MALFORMED)])
                     sent = time.perf_counter()
+                    clock.current = (
+                        stream["timestamp"].iloc[min(start + batch_size, len(stream)) - 1].to_pydatetime()
+                    )
                     headers = {"content-type": "application/cloudevents+json"}
                     # Scoring first, then the writer counts the batch: each payment is scored
                     # with the features as of the batch before it, as in a live deployment.
