@@ -69,7 +69,7 @@ def prediction_event(
         time=time,
         subject=input_event.subject,
         dataschema=event_type_of(prediction).dataschema,
-        partitionkey=input_event.partitionkey,
+        partitionkey=input_event.partitionkey or input_event.subject,  # push mode may drop the key
         traceparent=traceparent or input_event.traceparent,
         tracestate=input_event.tracestate,
         causationid=input_event.id,
