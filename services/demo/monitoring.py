@@ -19,7 +19,7 @@ from services.monitor.reports_file import append_reports
 
 
 def monitor_reports(
-    result: StreamResult, model_dir: Path, out: Path, console: Console, window_s: int = 6 * 3600
+    result: StreamResult, model_dir: Path, out: Path, console: Console, window_s: int = 86400
 ) -> Path:
     model = load_model_reference(model_dir)
     config = MonitorConfig(window_sizes_s=(window_s,), allowed_lateness_s=0.0, segment_min_count=50)
