@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import uuid
 from collections.abc import Iterator
@@ -46,10 +47,11 @@ def materialized_store(payments: pd.DataFrame, feast: FeastSettings) -> FeatureS
     """The fraud feature repo applied and materialized from a backfill of `payments`."""
     backfill(payments).write(feast.data_dir)
     store = apply_definitions(feast)
-    store.materialize(
-        start_date=payments["timestamp"].min().to_pydatetime(),
-        end_date=payments["timestamp"].max().to_pydatetime(),
-    )
+    with contextlib.redirect_stdout(io.StringIO()):  # Feast prints progress; keep the figures readable
+        store.materialize(
+            start_date=payments["timestamp"].min().to_pydatetime(),
+            end_date=payments["timestamp"].max().to_pydatetime(),
+        )
     return store
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,23 +15,10 @@ import pytest
 from loadtest.summary import read_stats
 from services.scoring.service import ScoringService
 from tests.integration.kafka_helpers import create_topics
-from tests.integration.scoring_env import ScoringEnv, scoring_env
-from tests.servers import KafkaEndpoint, RedisEndpoint, WeaviateEndpoint
+from tests.integration.scoring_env import ScoringEnv
 
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def env(
-    kafka: KafkaEndpoint,
-    redis_server: RedisEndpoint,
-    weaviate_server: WeaviateEndpoint,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[ScoringEnv]:
-    name = f"t-load-{uuid.uuid4().hex[:8]}"
-    with scoring_env(name, kafka, redis_server, weaviate_server, tmp_path_factory.mktemp("load")) as built:
-        yield built
 
 
 async def test_ten_seconds_of_load_reach_predictions(env: ScoringEnv, tmp_path: Path, free_port: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,22 +18,7 @@ from services.producer.payments import payment_events, payment_records
 from services.scoring.service import ScoringService
 from services.scoring.settings import ScoringSettings
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
-from tests.integration.scoring_env import ScoringEnv, scoring_env
-from tests.servers import KafkaEndpoint, RedisEndpoint, WeaviateEndpoint
-
-
-@pytest.fixture(scope="module")
-def env(
-    kafka: KafkaEndpoint,
-    redis_server: RedisEndpoint,
-    weaviate_server: WeaviateEndpoint,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[ScoringEnv]:
-    import uuid
-
-    name = f"t-scoring-{uuid.uuid4().hex[:8]}"
-    with scoring_env(name, kafka, redis_server, weaviate_server, tmp_path_factory.mktemp("scoring")) as built:
-        yield built
+from tests.integration.scoring_env import ScoringEnv
 
 
 @contextlib.asynccontextmanager

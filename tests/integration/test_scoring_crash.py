@@ -8,11 +8,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pydantic import BaseModel, SecretStr
 
 from events import Decoded, decode_kafka
@@ -21,24 +19,9 @@ from services.producer.kafka import produce_records
 from services.producer.payments import payment_records
 from services.scoring.settings import ScoringSettings
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
-from tests.integration.scoring_env import ScoringEnv, scoring_env
-from tests.servers import KafkaEndpoint, RedisEndpoint, WeaviateEndpoint
+from tests.integration.scoring_env import ScoringEnv
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def env(
-    kafka: KafkaEndpoint,
-    redis_server: RedisEndpoint,
-    weaviate_server: WeaviateEndpoint,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[ScoringEnv]:
-    import uuid
-
-    name = f"t-crash-{uuid.uuid4().hex[:8]}"
-    with scoring_env(name, kafka, redis_server, weaviate_server, tmp_path_factory.mktemp("crash")) as built:
-        yield built
 
 
 def settings_env(settings: ScoringSettings) -> dict[str, str]:

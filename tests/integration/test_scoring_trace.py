@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
-import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -16,22 +14,7 @@ from services.producer.kafka import produce_records
 from services.producer.payments import payment_records
 from services.scoring.service import ScoringService
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
-from tests.integration.scoring_env import ScoringEnv, scoring_env
-from tests.servers import KafkaEndpoint, RedisEndpoint, WeaviateEndpoint
-
-
-@pytest.fixture(scope="module")
-def env(
-    kafka: KafkaEndpoint,
-    redis_server: RedisEndpoint,
-    weaviate_server: WeaviateEndpoint,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[ScoringEnv]:
-    import uuid
-
-    name = f"t-trace-{uuid.uuid4().hex[:8]}"
-    with scoring_env(name, kafka, redis_server, weaviate_server, tmp_path_factory.mktemp("trace")) as built:
-        yield built
+from tests.integration.scoring_env import ScoringEnv
 
 
 def _trace_id(traceparent: str | None) -> str:

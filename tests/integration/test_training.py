@@ -20,8 +20,9 @@ ROC_AUC_FLOOR = 0.85  # docs/model.md, "Quality floor"
 def frame(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     payments = generate(GeneratorConfig(seed=11, cards=800, merchants=120, days=30)).payments
     work = tmp_path_factory.mktemp("training")
-    feast = FeastSettings(online_store="sqlite", repo_dir=work / "feast", data_dir=work / "features",
-                          project="training_test")
+    feast = FeastSettings(
+        online_store="sqlite", repo_dir=work / "feast", data_dir=work / "features", project="training_test"
+    )
     backfill(payments).write(feast.data_dir)
     return training_frame(apply_definitions(feast), feast.feature_service, payments)
 
@@ -40,8 +41,10 @@ def test_same_seed_same_model_and_metrics(frame) -> None:  # type: ignore[no-unt
 def test_holdout_quality_floor_and_artifact_contents(frame, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = train_from_frame(frame, TrainingConfig(seed=5, num_iterations=150))
     metadata = result.artifact.metadata
-    print(f"holdout ROC AUC {metadata.metrics.roc_auc:.4f} PR AUC {metadata.metrics.pr_auc:.4f} "
-          f"recall@1%FPR {metadata.metrics.recall_at_fpr.recall:.4f}")
+    print(
+        f"holdout ROC AUC {metadata.metrics.roc_auc:.4f} PR AUC {metadata.metrics.pr_auc:.4f} "
+        f"recall@1%FPR {metadata.metrics.recall_at_fpr.recall:.4f}"
+    )
     assert metadata.metrics.roc_auc >= ROC_AUC_FLOOR
     assert metadata.training_window.end < metadata.holdout_window.start
     assert metadata.thresholds.review <= metadata.thresholds.decline
