@@ -68,6 +68,12 @@ class PidFile:
         except (OSError, ValueError):
             return None
         cmdline = read_cmdline(pid)
+        for _ in range(40):
+            # A process still inside exec() shows an empty command line for a moment.
+            if cmdline or not process_alive(pid):
+                break
+            time.sleep(0.05)
+            cmdline = read_cmdline(pid)
         if not cmdline or not any(marker in cmdline for marker in self.markers):
             return None
         if _is_zombie(pid):
