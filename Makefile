@@ -49,9 +49,10 @@ demo: venv
 LOAD_RATE ?= 200
 LOAD_TIME ?= 60s
 
-## load: locust headless, LOAD_TIME at LOAD_RATE payments/s against a running scoring service (127.0.0.1 only); reports in loadtest/reports/
+## load: locust headless, LOAD_TIME at LOAD_RATE payments/s against the native stack (127.0.0.1 only);
+## starts the model server and scoring service it needs, stops them after; reports in loadtest/reports/
 load: venv
-	$(BIN)/python -m loadtest.run --rate $(LOAD_RATE) --run-time $(LOAD_TIME) $(LOAD_ARGS)
+	VENV=$(VENV) LOAD_RATE=$(LOAD_RATE) LOAD_TIME=$(LOAD_TIME) LOAD_ARGS="$(LOAD_ARGS)" bash scripts/load.sh
 
 ## bench: every benchmark, figures printed (not tests)
 bench: venv

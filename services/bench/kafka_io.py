@@ -46,6 +46,13 @@ async def create_topics(kafka: KafkaSettings, names: Sequence[str], partitions: 
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:  # a first send before leaders exist is retried, noisily
+            described = await admin.describe_topics(list(names))
+            leaders = [part.get("leader", -1) for topic in described for part in topic.get("partitions", [])]
+            if len(leaders) == partitions * len(names) and min(leaders) >= 0:
+                return
+            await asyncio.sleep(0.1)
     finally:
         await admin.close()
 

@@ -27,7 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="fixed produce rate for the latency comparison, events/s (50)",
     )
     parser.add_argument("--latency-seconds", type=float, default=10.0, help="length of that phase (10)")
-    parser.add_argument("--rates", default="100,250,500,1000,2000", help="rtinfer's rate steps, events/s")
+    parser.add_argument(
+        "--rates",
+        default="100,250,500,1000,2000",
+        help="rtinfer's rate steps, events/s (100,250,500,1000,2000)",
+    )
     parser.add_argument("--step-seconds", type=float, default=10.0, help="length of each rate step (10)")
     parser.add_argument("--protocol", choices=["rest", "grpc"], default="rest", help="model protocol (rest)")
     parser.add_argument(
