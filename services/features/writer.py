@@ -16,20 +16,9 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_r
 
 from events import Decoded, Event, KafkaOrigin, Payment, dead_letter_event, decode_kafka
 from events.reasons import ReasonCode
+from services.adapters.kafka.records import SourceRecord
 from services.core.errors import DependencyError
 from services.features.state import PaymentFact
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    """A consumed Kafka record, client-neutral."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    headers: Sequence[tuple[str, bytes]]
 
 
 class CardState(Protocol):

@@ -21,9 +21,10 @@ from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from services.adapters.kafka.records import keep_raw, source_records
 from services.adapters.telemetry import setup_metrics
 from services.monitor.artifact import load_model_reference
-from services.monitor.kafka_io import keep_raw, report_sink, source_records
+from services.monitor.kafka_io import report_sink
 from services.monitor.monitor import Monitor, StateMismatchError
 from services.monitor.report import ModelReference
 from services.monitor.runner import MonitorRunner

@@ -18,28 +18,7 @@ from services.adapters.kafka.publish import publish_events
 from services.adapters.kafka.settings import KafkaSettings
 from services.core.errors import DependencyUnavailable
 from services.monitor.reports_file import append_reports, decode_reports
-from services.monitor.runner import ReportSink, SourceRecord
-
-
-async def keep_raw(message: Any) -> Any:
-    """A FastStream decoder that leaves bodies alone: the monitor decodes CloudEvents itself."""
-    return message.body
-
-
-def source_records(raw_message: Any) -> list[SourceRecord]:
-    """The consumer records of a (batch) FastStream message, as SourceRecord values."""
-    records = raw_message if isinstance(raw_message, tuple | list) else (raw_message,)
-    return [
-        SourceRecord(
-            topic=record.topic,
-            partition=int(record.partition or 0),
-            offset=int(record.offset or 0),
-            key=_as_bytes(record.key),
-            value=_as_bytes(record.value) or b"",
-            headers=[(name, _as_bytes(value) or b"") for name, value in (record.headers or ())],
-        )
-        for record in records
-    ]
+from services.monitor.runner import ReportSink
 
 
 def report_sink(

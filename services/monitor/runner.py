@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from events import DRIFT_REPORT, Decoded, Event, decode_kafka
 from events.drift import DriftReport
+from services.adapters.kafka.records import SourceRecord
 from services.core.errors import DependencyError
 from services.monitor.monitor import Monitor
 
@@ -23,18 +23,6 @@ log = logging.getLogger("rtinfer.monitor")
 ReportSink = Callable[[Sequence[Event[Any]]], Awaitable[None]]
 INVALID = "invalid"
 SKIPPED = "skipped"
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    """A consumed Kafka record, client-neutral."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    headers: Sequence[tuple[str, bytes]]
 
 
 class MonitorRunner:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from services.features.writer import SourceRecord
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """A consumed Kafka record, client-neutral."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Sequence[tuple[str, bytes]]
 
 
 def source_records(raw_message: Any) -> list[SourceRecord]:
