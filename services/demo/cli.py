@@ -60,12 +60,12 @@ def _run(args: argparse.Namespace) -> int:
     vectors = VectorSettings(
         backend="milvus", collection="DemoCases", milvus_path=(work / "cases.db").resolve()
     )
-    asyncio.run(prepare.prepare_vectors(history, frame, feast, artifact, vectors, console))
     if args.stack == "native":
         from services.demo.native import stream_native
 
-        result = asyncio.run(stream_native(stream, feast, work, artifact, console))
+        result = asyncio.run(stream_native(stream, history, frame, work, artifact, console))
     else:
+        asyncio.run(prepare.prepare_vectors(history, frame, feast, artifact, vectors, console))
         from services.demo.stream import seeded_state, stream_embedded
         from services.model.inprocess import InProcessModel
 

@@ -97,9 +97,10 @@ async def prepare_vectors(
     artifact: ModelArtifact,
     settings: VectorSettings,
     console: Console,
+    force: bool = False,
 ) -> None:
     marker = settings.milvus_path.with_suffix(".indexed")
-    if marker.exists() and marker.read_text() == artifact.version:
+    if not force and marker.exists() and marker.read_text() == artifact.version:
         console.print(f"[green]vectors[/]: Milvus Lite index in {settings.milvus_path} (existing)")
         return
     if frame is None:

@@ -14,6 +14,8 @@ from events import FeatureUse
 from services.core.ports import StoredFeature
 from services.core.scoring.policy import FreshnessPolicy, StalePolicy
 
+FUTURE_TOLERANCE_S = 1.0
+
 # (payload, stored features) -> request-time features; chosen by configuration.
 RequestFeatureFn = Callable[[Any, Mapping[str, StoredFeature]], dict[str, float]]
 
@@ -54,7 +56,10 @@ def enrich_row(
         feature = stored.get(name, StoredFeature(None, None))
         age = (at - feature.event_timestamp).total_seconds() if feature.event_timestamp else None
         limit = freshness.max_age(name)
-        too_old = age is not None and limit is not None and age > limit
+        # A value written after the event (replay faster than real time, clock skew) did not
+        # exist when the event happened: it is as untrustworthy as an old one.
+        from_future = age is not None and age < -FUTURE_TOLERANCE_S
+        too_old = from_future or (age is not None and limit is not None and age > limit)
         value = feature.value if feature.value is not None else math.nan
         used_default = False
         if too_old:

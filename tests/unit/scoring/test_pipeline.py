@@ -185,3 +185,11 @@ async def test_full_explanation_queue_drops_and_counts() -> None:
     worker = ExplanationWorker(model, sink, FEATURES, source="/tests", capacity=2)
     worker.offer(result.scored)  # not started: the queue holds two
     assert worker.counters.dropped == 3 and worker.pending == 2
+
+
+async def test_features_written_after_the_event_count_as_stale() -> None:
+    pipeline = await _pipeline(ScoringPolicy(), FakeFeatures(_stored(), NOW + hours(1)))
+    result = await pipeline.run(_items(1))
+    used = result.scored[0].prediction.data.features["card_count_1h"]
+    assert used.stale and used.age_s == 0.0
+    assert "stale_features" in result.scored[0].prediction.data.degraded
