@@ -120,10 +120,10 @@ def event_lags_s(inputs: Sequence[OutRecord], pushes: Sequence[Push]) -> tuple[l
 
 
 async def delete_state(redis_url: str, prefix: str) -> int:
-    """Remove the writer's card state keys of one run."""
+    """Remove the writer's card state keys of one run (every key starting with `prefix`)."""
     client = aioredis.from_url(redis_url)
     try:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
         for start in range(0, len(keys), 1000):
             await client.delete(*keys[start : start + 1000])
         return len(keys)

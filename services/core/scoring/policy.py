@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -27,10 +28,7 @@ class FreshnessPolicy:
     defaults: tuple[tuple[str, float], ...] = ()
 
     def max_age(self, feature: str) -> float | None:
-        for pattern, seconds in self.max_age_s:
-            if fnmatch.fnmatchcase(feature, pattern):
-                return seconds
-        return None
+        return _first_match(self.max_age_s, feature)
 
     def default(self, feature: str) -> float:
         for pattern, value in self.defaults:
@@ -71,6 +69,15 @@ class ExplanationPolicy:
         if self.sample_rate > 0 and _unit_hash(input_id) < self.sample_rate:
             return ExplainReason.SAMPLED
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _first_match(rules: tuple[tuple[str, float], ...], name: str) -> float | None:
+    # Called for every feature of every event: the glob matching is cached per name.
+    for pattern, value in rules:
+        if fnmatch.fnmatchcase(name, pattern):
+            return value
+    return None
 
 
 def _unit_hash(text: str) -> float:
