@@ -182,7 +182,3 @@ def request_features_frame(
         "amount_to_card_mean": ratio,
         "channel_code": np.array([CHANNEL_CODES.get(c, np.nan) for c in channels], dtype=np.float64),
     }
-
-
-def utc_from_seconds(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=UTC)

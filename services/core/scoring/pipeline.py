@@ -26,7 +26,6 @@ from events import (
     KafkaOrigin,
     Neighbour,
     Prediction,
-    ReasonCode,
     prediction_event,
 )
 from services.core.errors import DependencyError, DependencyUnavailable
@@ -243,8 +242,3 @@ def _neighbours(found: list[FoundNeighbour]) -> list[Neighbour]:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
-
-
-def dead_letter_reason(failure: StageFailure) -> str:
-    """The reason code carried by a failure (kept as a plain string for new stages)."""
-    return failure.reason or ReasonCode.INTERNAL.value
