@@ -19,6 +19,7 @@ from faststream.kafka.annotations import KafkaMessage
 from services.adapters.feast.store import FeastPusher, apply_definitions
 from services.adapters.kafka.publish import publish_events
 from services.adapters.kafka.records import keep_raw, source_records
+from services.adapters.kafka.settings import make_broker as shared_broker
 from services.adapters.telemetry import setup_metrics
 from services.core.errors import DependencyError
 from services.features.settings import FeatureWriterSettings
@@ -29,13 +30,8 @@ log = logging.getLogger("rtinfer.features")
 
 
 def make_broker(settings: FeatureWriterSettings) -> KafkaBroker:
-    return KafkaBroker(
-        settings.kafka.bootstrap,
-        client_id=f"{settings.kafka.client_id}-features",
-        security=settings.kafka.faststream_security(),
-        acks="all",
-        enable_idempotence=True,
-    )
+    broker: KafkaBroker = shared_broker(settings.kafka, "features")
+    return broker
 
 
 def build_app(

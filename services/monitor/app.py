@@ -22,6 +22,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from services.adapters.kafka.records import keep_raw, source_records
+from services.adapters.kafka.settings import make_broker as shared_broker
 from services.adapters.telemetry import setup_metrics
 from services.monitor.artifact import load_model_reference
 from services.monitor.kafka_io import report_sink
@@ -36,13 +37,8 @@ log = logging.getLogger("rtinfer.monitor")
 
 
 def make_broker(settings: MonitorSettings) -> KafkaBroker:
-    return KafkaBroker(
-        settings.kafka.bootstrap,
-        client_id=f"{settings.kafka.client_id}-monitor",
-        security=settings.kafka.faststream_security(),
-        acks="all",
-        enable_idempotence=True,
-    )
+    broker: KafkaBroker = shared_broker(settings.kafka, "monitor")
+    return broker
 
 
 def build_app(

@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from events import Event
 from services.adapters.kafka.publish import AiokafkaPublisher, EventPublisher
+from services.adapters.kafka.settings import make_broker as shared_broker
 from services.adapters.telemetry import setup_metrics
 from services.adapters.tracing import make_tracer_provider
 from services.core.ports import FeaturesPort, ModelPort, VectorIndexPort
@@ -31,14 +32,8 @@ Ingress = Literal["kafka", "http", "both"]
 
 
 def make_broker(settings: ScoringSettings) -> KafkaBroker:
-    return KafkaBroker(
-        settings.kafka.bootstrap,
-        client_id=f"{settings.kafka.client_id}-scoring",
-        security=settings.kafka.faststream_security(),
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=2,
-    )
+    broker: KafkaBroker = shared_broker(settings.kafka, "scoring", linger_ms=2)
+    return broker
 
 
 class ScoringService:
