@@ -23,3 +23,7 @@ def env(
     name = f"t-env-{uuid.uuid4().hex[:8]}"
     with scoring_env(name, kafka, redis_server, weaviate_server, tmp_path_factory.mktemp("scoring")) as built:
         yield built
+
+
+# The model server fixtures (module scope: each test module gets its own server).
+from tests.integration.model_server_fixtures import artifact_dir, server  # noqa: E402, F401

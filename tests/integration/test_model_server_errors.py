@@ -7,9 +7,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -21,41 +18,10 @@ from services.adapters.kserve_client import KServeModelClient
 from services.adapters.kserve_sdk import grpc_predict_v2_pb2 as pb
 from services.adapters.kserve_sdk import grpc_predict_v2_pb2_grpc as pb_grpc
 from services.core.errors import BadRequestError, DependencyUnavailable
-from services.model.artifact import ModelArtifact
-from services.model.launcher import ModelServerStartError, free_port, running_model_server
-from services.model.synthetic import synthetic_artifact
+from services.model.launcher import free_port
+from tests.integration.model_server_fixtures import Server, _tail
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class Server:
-    rest: str
-    grpc: str
-    artifact: ModelArtifact
-    log: Path
-
-
-@pytest.fixture(scope="module")
-def artifact_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return synthetic_artifact(rows=5000, seed=13).save(tmp_path_factory.mktemp("model") / "fraud-v1")
-
-
-@pytest.fixture(scope="module")
-def server(artifact_dir: Path) -> Iterator[Server]:
-    """`python -m services.model` on free ports, ready on REST and gRPC; terminated afterwards."""
-    with ExitStack() as stack:
-        try:
-            running = stack.enter_context(running_model_server(artifact_dir))
-        except ModelServerStartError as error:
-            pytest.fail(str(error))  # carries the server's log tail
-        yield Server(
-            running.rest_url, running.grpc_target, ModelArtifact.load(artifact_dir), running.log_path
-        )
-
-
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-3000:]
 
 
 def _rest_input(

@@ -1,0 +1,44 @@
+"""The model server on a synthetic artifact, shared by the model server test modules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from services.model.artifact import ModelArtifact
+from services.model.launcher import ModelServerStartError, running_model_server
+from services.model.synthetic import synthetic_artifact
+
+
+@dataclass(frozen=True)
+class Server:
+    rest: str
+    grpc: str
+    artifact: ModelArtifact
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def artifact_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synthetic_artifact(rows=5000, seed=13).save(tmp_path_factory.mktemp("model") / "fraud-v1")
+
+
+@pytest.fixture(scope="module")
+def server(artifact_dir: Path) -> Iterator[Server]:
+    """`python -m services.model` on free ports, ready on REST and gRPC; terminated afterwards."""
+    with ExitStack() as stack:
+        try:
+            running = stack.enter_context(running_model_server(artifact_dir))
+        except ModelServerStartError as error:
+            pytest.fail(str(error))  # carries the server's log tail
+        yield Server(
+            running.rest_url, running.grpc_target, ModelArtifact.load(artifact_dir), running.log_path
+        )
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
