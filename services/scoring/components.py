@@ -38,6 +38,9 @@ class Components:
     async def close(self) -> None:
         await self.runtime.explanations.stop()
         await self.model.close()
+        close_features = getattr(self.features, "close", None)
+        if close_features is not None:
+            await close_features()
         if self.vectors is not None:
             await self.vectors.close()
 

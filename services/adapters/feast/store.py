@@ -61,6 +61,10 @@ class FeastOnlineFeatures:
         self._service = store.get_feature_service(feature_service)
         self._async = store.config.online_store.type == "redis"
 
+    async def close(self) -> None:
+        """Release the online store's async connections (Redis)."""
+        await self._store.close()
+
     async def read(self, entity_rows: list[dict[str, str]]) -> list[dict[str, StoredFeature]]:
         """One call for the whole batch; a row per entity row, in order."""
         try:
