@@ -14,23 +14,23 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from events import KafkaRecord
+from services.adapters.kafka.admin import (  # noqa: F401 - re-exported for the bench modules
+    OutRecord,
+    create_topics,
+    delete_topics_with_prefix,
+    read_topic,
+)
 from services.adapters.kafka.settings import KafkaSettings
 
+# OutRecord, create_topics, delete_topics_with_prefix and read_topic live in the adapter; the
+# benchmark modules import them from here together with the pacing helpers below.
+
 RecordMaker = Callable[[int], KafkaRecord]
-
-
-@dataclass(frozen=True)
-class OutRecord:
-    """What a benchmark keeps of a consumed record."""
-
-    timestamp_ms: int
-    headers: dict[str, bytes]
-    value: bytes
 
 
 @dataclass
@@ -39,35 +39,6 @@ class SendSummary:
     errors: int = 0
     seconds: float = 0.0
     error_samples: list[str] = field(default_factory=list)
-
-
-async def create_topics(kafka: KafkaSettings, names: Sequence[str], partitions: int = 3) -> None:
-    admin = AIOKafkaAdminClient(**kafka.aiokafka_kwargs())
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
-        deadline = time.monotonic() + 10.0
-        while time.monotonic() < deadline:  # a first send before leaders exist is retried, noisily
-            described = await admin.describe_topics(list(names))
-            leaders = [part.get("leader", -1) for topic in described for part in topic.get("partitions", [])]
-            if len(leaders) == partitions * len(names) and min(leaders) >= 0:
-                return
-            await asyncio.sleep(0.1)
-    finally:
-        await admin.close()
-
-
-async def delete_topics_with_prefix(kafka: KafkaSettings, prefix: str) -> int:
-    """Delete every topic whose name starts with `prefix` (a run's unique name); how many."""
-    admin = AIOKafkaAdminClient(**kafka.aiokafka_kwargs())
-    await admin.start()
-    try:
-        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
-        if names:
-            await admin.delete_topics(names)
-        return len(names)
-    finally:
-        await admin.close()
 
 
 async def committed_total(admin: AIOKafkaAdminClient, group_id: str, partitions: list[TopicPartition]) -> int:
@@ -91,26 +62,6 @@ async def wait_committed(
         return False
     finally:
         await admin.close()
-
-
-async def read_topic(
-    kafka: KafkaSettings, topic: str, expected: int, timeout_s: float = 60.0
-) -> list[OutRecord]:
-    """Read `topic` from the beginning until `expected` records arrived or time ran out."""
-    consumer = AIOKafkaConsumer(
-        topic, **kafka.aiokafka_kwargs(), auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    records: list[OutRecord] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while len(records) < expected and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
-            for batch in batches.values():
-                records.extend(OutRecord(r.timestamp, dict(r.headers), r.value) for r in batch)
-    finally:
-        await consumer.stop()
-    return records
 
 
 async def paced_send(

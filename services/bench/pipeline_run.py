@@ -16,10 +16,10 @@ import psutil
 from rich.console import Console
 
 from services.adapters.feast.settings import FeastSettings
+from services.adapters.kafka.admin import delete_topics_with_prefix
 from services.adapters.kafka.settings import KafkaSettings
 from services.bench.cpu import CpuSampler, GcWatch, stack_pids
 from services.bench.environment import BenchEnv, bench_env
-from services.bench.kafka_io import delete_topics_with_prefix
 from services.bench.naive import NaiveRunner
 from services.bench.phases import PhaseResult, Phases
 from services.bench.pipeline_report import print_report

@@ -20,9 +20,9 @@ from rich.console import Console
 
 from events import Decoded, Event, decode_kafka
 from services.adapters.feast.settings import FeastSettings
+from services.adapters.kafka.admin import create_topics, delete_topics_with_prefix, read_topic
 from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.kserve_client import KServeClientSettings
-from services.bench.kafka_io import create_topics, delete_topics_with_prefix, read_topic
 from services.demo import prepare
 from services.demo.stream import BatchTiming, StreamResult
 from services.features.app import build_app

@@ -17,9 +17,9 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from services.adapters.feast.store import FeastPusher, apply_definitions
+from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.publish import publish_events
 from services.adapters.kafka.records import keep_raw, source_records
-from services.adapters.kafka.settings import make_broker as shared_broker
 from services.adapters.telemetry import setup_metrics
 from services.core.errors import DependencyError
 from services.features.settings import FeatureWriterSettings
@@ -27,11 +27,6 @@ from services.features.state import RedisCardState
 from services.features.writer import CardState, FeatureWriter, Pusher
 
 log = logging.getLogger("rtinfer.features")
-
-
-def make_broker(settings: FeatureWriterSettings) -> KafkaBroker:
-    broker: KafkaBroker = shared_broker(settings.kafka, "features")
-    return broker
 
 
 def build_app(
@@ -43,7 +38,7 @@ def build_app(
     state: CardState | None = None,
 ) -> tuple[FastStream, KafkaBroker]:
     """The app and its broker. Collaborators may be injected (tests); else made at start-up."""
-    broker = broker or make_broker(settings)
+    broker = broker or make_broker(settings.kafka, "features")
     parts: dict[str, Any] = {}
     meter = setup_metrics("rtinfer-features", settings.metrics_port)
     lag = meter.create_histogram(

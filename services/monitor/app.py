@@ -21,8 +21,8 @@ from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.records import keep_raw, source_records
-from services.adapters.kafka.settings import make_broker as shared_broker
 from services.adapters.telemetry import setup_metrics
 from services.monitor.artifact import load_model_reference
 from services.monitor.kafka_io import report_sink
@@ -36,11 +36,6 @@ from services.monitor.telemetry import MonitorMetrics
 log = logging.getLogger("rtinfer.monitor")
 
 
-def make_broker(settings: MonitorSettings) -> KafkaBroker:
-    broker: KafkaBroker = shared_broker(settings.kafka, "monitor")
-    return broker
-
-
 def build_app(
     settings: MonitorSettings,
     broker: KafkaBroker | None = None,
@@ -49,7 +44,7 @@ def build_app(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> tuple[FastStream, KafkaBroker]:
     """The app and its broker; the model reference is read from settings.model_dir unless given."""
-    broker = broker or make_broker(settings)
+    broker = broker or make_broker(settings.kafka, "monitor")
     model = model or load_model_reference(settings.model_dir)
     metrics = MonitorMetrics(setup_metrics("rtinfer-monitor", settings.metrics_port))
     snapshot = SnapshotFile(settings.state_path)

@@ -16,8 +16,8 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 
 from events import Event
+from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.publish import AiokafkaPublisher, EventPublisher
-from services.adapters.kafka.settings import make_broker as shared_broker
 from services.adapters.telemetry import setup_metrics
 from services.adapters.tracing import make_tracer_provider
 from services.core.ports import FeaturesPort, ModelPort, VectorIndexPort
@@ -29,11 +29,6 @@ from services.scoring.settings import ScoringSettings
 
 log = logging.getLogger("rtinfer.scoring")
 Ingress = Literal["kafka", "http", "both"]
-
-
-def make_broker(settings: ScoringSettings) -> KafkaBroker:
-    broker: KafkaBroker = shared_broker(settings.kafka, "scoring", linger_ms=2)
-    return broker
 
 
 class ScoringService:
@@ -56,7 +51,7 @@ class ScoringService:
         """
         self.settings = settings
         self.ingress = ingress
-        self.broker = broker or make_broker(settings)
+        self.broker = broker or make_broker(settings.kafka, "scoring", linger_ms=2)
         self.publisher = publisher or AiokafkaPublisher(
             settings.kafka, f"{settings.kafka.client_id}-scoring-out"
         )

@@ -6,16 +6,14 @@ import asyncio
 import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
+
+from services.adapters.kafka.admin import create_topics as admin_create_topics
+from services.adapters.kafka.settings import KafkaSettings
 
 
 async def create_topics(bootstrap: str, *names: str, partitions: int = 3) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
-    finally:
-        await admin.close()
+    await admin_create_topics(KafkaSettings(bootstrap=bootstrap), names, partitions)
 
 
 async def group_lag(bootstrap: str, group_id: str, topic: str) -> int:

@@ -65,22 +65,3 @@ class KafkaSettings(BaseModel):
         return kinds[self.sasl_mechanism](
             username=self.sasl_username or "", password=password, ssl_context=context
         )
-
-
-def make_broker(kafka: KafkaSettings, role: str, **options: Any) -> Any:
-    """A FastStream KafkaBroker for one service: its producer acks=all and idempotent.
-
-    Args:
-        role: appended to the client id ("scoring", "features", ...).
-        options: further KafkaBroker arguments (e.g. linger_ms).
-    """
-    from faststream.kafka import KafkaBroker
-
-    return KafkaBroker(
-        kafka.bootstrap,
-        client_id=f"{kafka.client_id}-{role}",
-        security=kafka.faststream_security(),
-        acks="all",
-        enable_idempotence=True,
-        **options,
-    )

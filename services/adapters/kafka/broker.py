@@ -1,0 +1,24 @@
+"""The FastStream Kafka broker of a service: its producer acks=all and idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+
+from services.adapters.kafka.settings import KafkaSettings
+
+
+def make_broker(kafka: KafkaSettings, role: str, **options: Any) -> KafkaBroker:
+    """Args:
+    role: appended to the client id ("scoring", "features", "monitor").
+    options: further KafkaBroker arguments (e.g. linger_ms).
+    """
+    return KafkaBroker(
+        kafka.bootstrap,
+        client_id=f"{kafka.client_id}-{role}",
+        security=kafka.faststream_security(),
+        acks="all",
+        enable_idempotence=True,
+        **options,
+    )
