@@ -48,6 +48,7 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo-dir", type=Path, default=defaults.repo_dir, help="registry + SQLite store")
     parser.add_argument("--data-dir", type=Path, default=defaults.data_dir, help="batch source parquet")
     parser.add_argument("--feature-service", default=defaults.feature_service)
+    parser.add_argument("--project", default=defaults.project, help="Feast project name")
 
 
 def _settings(args: argparse.Namespace) -> FeastSettings:
@@ -57,6 +58,7 @@ def _settings(args: argparse.Namespace) -> FeastSettings:
         repo_dir=args.repo_dir,
         data_dir=args.data_dir,
         feature_service=args.feature_service,
+        project=args.project,
     )
 
 

@@ -20,7 +20,9 @@ class FeastSettings(BaseModel):
         description="Redis online store (fallback RTINFER_REDIS_URL)",
     )
     project: str = "rtinfer"
-    repo_dir: Path = Field(default=Path("var/feast"), description="registry and SQLite online store")
+    repo_dir: Path = Field(
+        default=Path("var/feast"), description="registries (one per online store) and the SQLite online store"
+    )
     data_dir: Path = Field(default=Path("var/features"), description="batch source parquet files")
     feature_service: str = "fraud_v1"
 

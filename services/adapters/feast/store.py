@@ -18,6 +18,13 @@ from services.core.errors import DependencyUnavailable
 from services.core.ports import StoredFeature
 
 
+def registry_file(settings: FeastSettings) -> str:
+    """The registry's file name in the repo dir: one per online store, because Feast records
+    what was materialized (and up to when) in the registry. With one registry for both, an
+    incremental materialize into Redis after one into SQLite would load nothing."""
+    return "registry.db" if settings.online_store == "redis" else "registry-sqlite.db"
+
+
 def repo_config(settings: FeastSettings) -> RepoConfig:
     repo_dir = settings.repo_dir.resolve()
     online: dict[str, Any]
@@ -32,7 +39,7 @@ def repo_config(settings: FeastSettings) -> RepoConfig:
     return RepoConfig(
         project=settings.project,
         provider="local",
-        registry=str(repo_dir / "registry.db"),
+        registry=str(repo_dir / registry_file(settings)),
         online_store=online,
         offline_store={"type": "file"},
         entity_key_serialization_version=3,
