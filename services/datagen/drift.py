@@ -13,8 +13,10 @@ from services.datagen.legit import LegitPayments, priced
 from services.datagen.population import Cards, Merchants
 from services.datagen.rows import Rows
 
-AMOUNT_DRIFT_FACTOR = 1.6  # legitimate amounts grow by 60 %
-MERCHANT_MIX_SHARE = 0.5  # share of later legitimate payments moved to the online-heavy categories
+# Strong enough that the monitor's default feature PSI alert (0.2) fires on a day window of a
+# few thousand payments (amount PSI about 0.45-0.5, channel_code about 0.65-0.75; docs/data.md).
+AMOUNT_DRIFT_FACTOR = 2.5  # legitimate amounts grow by 150 %
+MERCHANT_MIX_SHARE = 0.8  # share of later legitimate payments moved to the online-heavy categories
 MERCHANT_MIX_DOMESTIC_SHARE = 0.8
 
 

@@ -23,7 +23,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="embedded: no servers (in-memory broker, SQLite, model in process, Milvus Lite); "
         "native: the servers of `rtinfer stack up`",
     )
-    demo.add_argument("--events", type=int, default=20_000, help="payments to stream")
+    demo.add_argument(
+        "--events",
+        type=int,
+        default=20_000,
+        help="payments to stream, at least: the stream starts at the UTC midnight before them",
+    )
     demo.add_argument("--work", type=Path, default=Path("var/demo"), help="data, repo, model, index, plot")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument(
@@ -66,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
         result = asyncio.run(stream_native(stream, history, frame, work, artifact, console))
     else:
         asyncio.run(prepare.prepare_vectors(history, frame, feast, artifact, vectors, console))
-        from services.demo.stream import seeded_state, stream_embedded
+        from services.demo.stream import SAMPLED_EXPLANATIONS, seeded_state, stream_embedded
         from services.model.inprocess import InProcessModel
 
         scoring = ScoringSettings(
@@ -76,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
             http_port=0,
             max_records=250,
             on_stale="flag",
+            explain_sample_rate=SAMPLED_EXPLANATIONS,
         )
         # The writer reads its own copy of the stream, so the demo can order the two consumers.
         writer = FeatureWriterSettings(feast=feast, payments_topic="demo.payments.for-features")

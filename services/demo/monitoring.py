@@ -22,7 +22,14 @@ def monitor_reports(
     result: StreamResult, model_dir: Path, out: Path, console: Console, window_s: int = 86400
 ) -> Path:
     model = load_model_reference(model_dir)
-    config = MonitorConfig(window_sizes_s=(window_s,), allowed_lateness_s=0.0, segment_min_count=50)
+    # Attribution drift from the sampled explanations only: flagged ones are not like the
+    # training rows by construction.
+    config = MonitorConfig(
+        window_sizes_s=(window_s,),
+        allowed_lateness_s=0.0,
+        segment_min_count=300,
+        attribution_reasons=("sampled",),
+    )
     monitor = Monitor(model, config, source="/demo/monitor", clock=lambda: datetime.now(UTC))
     events = sorted([*result.predictions, *result.explanations], key=lambda event: event.time)
     for event in events:

@@ -24,7 +24,7 @@ from services.adapters.kafka.admin import create_topics, delete_topics_with_pref
 from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.kserve_client import KServeClientSettings
 from services.demo import prepare
-from services.demo.stream import BatchTiming, StreamResult
+from services.demo.stream import SAMPLED_EXPLANATIONS, BatchTiming, StreamResult
 from services.features.app import build_app
 from services.features.settings import FeatureWriterSettings
 from services.model.artifact import ModelArtifact
@@ -79,6 +79,7 @@ async def stream_native(
                 model=KServeClientSettings(target=server.rest_url, timeout_s=5.0),
                 group_id=f"{run}-scoring",
                 http_port=0,
+                explain_sample_rate=SAMPLED_EXPLANATIONS,
             )
             writer = FeatureWriterSettings(
                 kafka=kafka,

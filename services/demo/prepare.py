@@ -48,10 +48,15 @@ def load_or_generate(work: Path, console: Console, seed: int, drift: str | None)
 
 
 def split(payments: pd.DataFrame, stream_events: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """History and stream: the stream is the latest `stream_events` payments, extended back to
+    the UTC midnight before them, so the monitor's day windows over the stream are whole days
+    (a partial first day would show time-of-day features as drifted)."""
     ordered = payments.sort_values(["timestamp", "payment_id"], kind="stable").reset_index(drop=True)
-    return ordered.iloc[:-stream_events].reset_index(drop=True), ordered.iloc[-stream_events:].reset_index(
-        drop=True
-    )
+    first = ordered["timestamp"].iloc[max(len(ordered) - stream_events, 0)]
+    streamed = ordered["timestamp"] >= first.floor("D")
+    if streamed.all():  # fewer payments than a day and the stream: keep some history
+        streamed = ordered.index >= max(len(ordered) - stream_events, 1)
+    return ordered[~streamed].reset_index(drop=True), ordered[streamed].reset_index(drop=True)
 
 
 def prepare_features(history: pd.DataFrame, feast: FeastSettings, console: Console) -> None:

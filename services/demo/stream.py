@@ -7,6 +7,7 @@ that run in production; Feast on SQLite, the KServe model class in process, Milv
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,9 @@ from services.producer.payments import payment_records
 from services.scoring.service import ScoringService
 from services.scoring.settings import ScoringSettings
 
+# A uniform sample of predictions is explained besides the flagged ones: the monitor's
+# attribution drift compares those with the training reference, which covers all rows.
+SAMPLED_EXPLANATIONS = 0.2
 MALFORMED = [b"{not json", b'{"payment_id": 7}', b"\xff\xfe\x00", b"[]"]
 
 
@@ -74,6 +78,22 @@ async def seeded_state(history: pd.DataFrame, days: float = 2.0) -> InMemoryCard
     return state
 
 
+def replay_batches(card_ids: Sequence[str], max_size: int) -> list[tuple[int, int]]:
+    """[start, end) bounds of consecutive replay batches of at most `max_size` payments, a batch
+    ending before a card it already holds: a replay compresses minutes of payments into one
+    batch, where a live stream would have the writer count the first payment before the second."""
+    bounds: list[tuple[int, int]] = []
+    start, cards = 0, set[str]()
+    for index, card in enumerate(card_ids):
+        if card in cards or index - start >= max_size:
+            bounds.append((start, index))
+            start, cards = index, set()
+        cards.add(card)
+    if start < len(card_ids):
+        bounds.append((start, len(card_ids)))
+    return bounds
+
+
 class ReplayClock:
     """The demo replays history: outputs are stamped with the time of the batch being replayed."""
 
@@ -104,8 +124,8 @@ async def stream_embedded(
     _collector(broker, writer.dlq_topic, result.dead_letters)  # the writer publishes via the broker
     # Structured mode: the in-memory batch publish carries one header set for all records.
     records = [r.value for r in payment_records(stream, "/demo/acquirer", Mode.STRUCTURED)]
-    batches = max(1, -(-len(records) // batch_size))
-    bad_batches = {round(i * (batches - 1) / max(malformed - 1, 1)) for i in range(malformed)}
+    bounds = replay_batches(stream["card_id"].tolist(), batch_size)
+    bad_batches = {round(i * (len(bounds) - 1) / max(malformed - 1, 1)) for i in range(malformed)}
     columns = [
         TextColumn("streaming"),
         BarColumn(),
@@ -119,21 +139,20 @@ async def stream_embedded(
             started = time.perf_counter()
             with Progress(*columns) as progress:
                 task = progress.add_task("stream", total=len(records), rate="")
-                for start in range(0, len(records), batch_size):
-                    batch = list(records[start : start + batch_size])
-                    if start // batch_size in bad_batches:  # a few bad events, to show the DLQ
-                        batch.insert(len(batch) // 2, MALFORMED[(start // batch_size) % len(MALFORMED)])
+                for number, (start, end) in enumerate(bounds):
+                    batch = list(records[start:end])
+                    if number in bad_batches:  # a few bad events, to show the DLQ
+                        batch.insert(len(batch) // 2, MALFORMED[number % len(MALFORMED)])
                     sent = time.perf_counter()
-                    clock.current = (
-                        stream["timestamp"].iloc[min(start + batch_size, len(stream)) - 1].to_pydatetime()
-                    )
+                    clock.current = stream["timestamp"].iloc[end - 1].to_pydatetime()
                     headers = {"content-type": "application/cloudevents+json"}
-                    # Scoring first, then the writer counts the batch: each payment is scored
-                    # with the features as of the batch before it, as in a live deployment.
+                    # Scoring first, then the writer counts the batch. A batch never holds two
+                    # payments of one card, so each payment is scored with its card's previous
+                    # payment counted, as in training (and live, where the writer is ms behind).
                     await broker.publish_batch(*batch, topic=scoring.topics.payments, headers=headers)
                     await broker.publish_batch(*batch, topic=writer.payments_topic, headers=headers)
                     result.batches.append(BatchTiming(len(batch), time.perf_counter() - sent))
-                    done = min(start + batch_size, len(records))
+                    done = end
                     rate = done / (time.perf_counter() - started)
                     progress.update(task, completed=done, rate=f"{rate:,.0f} events/s")
             result.seconds = time.perf_counter() - started

@@ -89,7 +89,7 @@ def train_from_frame(frame: pd.DataFrame, config: TrainingConfig) -> TrainingRes
         scaler=Scaler.fit(x_train),
         seed=config.seed,
         params=params,
-        reference=_reference(booster, x_train, names),
+        reference=_reference(booster, x_holdout, y_holdout, names),
     )
     artifact = build_artifact(booster, metadata)
     return TrainingResult(artifact, frame, len(train), len(holdout), scores, y_holdout)
@@ -125,13 +125,19 @@ def _version(model_text: str, config: TrainingConfig) -> str:
     return f"{config.feature_service}-{digest[:12]}"
 
 
-def _reference(booster: Any, x_train: np.ndarray, names: list[str]) -> dict[str, Any]:
-    """Reference distributions for drift monitoring, when the monitor package provides them."""
+def _reference(booster: Any, x_rows: np.ndarray, labels: np.ndarray, names: list[str]) -> dict[str, Any]:
+    """Reference distributions for drift monitoring, when the monitor package provides them.
+
+    Taken from the time holdout, not the training rows: it is the latest stretch of history,
+    so features over long windows (7 d, 30 d) have warmed up as they have in serving, and its
+    scores are out of sample, as live scores are.
+    """
     try:
         from services.monitor.reference import build_reference
     except ImportError:
         return {}
-    sample = x_train[:: max(1, len(x_train) // 20000)]
+    step = max(1, len(x_rows) // 20000)
+    sample = x_rows[::step]
     scores = booster.predict(sample)
     contributions = booster.predict(sample, pred_contrib=True)[:, :-1]
-    return dict(build_reference(sample, names, scores, contributions))
+    return dict(build_reference(sample, names, scores, contributions, labels=labels[::step]))

@@ -55,19 +55,22 @@ class ExplanationPolicy:
     """Which predictions get an explanation event; rules are checked in this order."""
 
     always: bool = False
+    # Deterministic by input id, so a redelivery decides the same. Checked before the others so
+    # that "sampled" explanations are a uniform sample of all predictions, flagged ones included:
+    # what attribution drift needs.
+    sample_rate: float = 0.0
     flagged: bool = True  # decision is review or decline
     score_band: tuple[float, float] | None = None  # low confidence: lo <= score <= hi
-    sample_rate: float = 0.0  # deterministic by input id, so a redelivery decides the same
 
     def reason(self, input_id: str, score: float, decision: Decision) -> ExplainReason | None:
         if self.always:
             return ExplainReason.ALWAYS
+        if self.sample_rate > 0 and _unit_hash(input_id) < self.sample_rate:
+            return ExplainReason.SAMPLED
         if self.flagged and decision is not Decision.APPROVE:
             return ExplainReason.FLAGGED
         if self.score_band and self.score_band[0] <= score <= self.score_band[1]:
             return ExplainReason.SCORE_BAND
-        if self.sample_rate > 0 and _unit_hash(input_id) < self.sample_rate:
-            return ExplainReason.SAMPLED
         return None
 
 
