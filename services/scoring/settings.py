@@ -95,6 +95,9 @@ class ScoringSettings(BaseSettings):
     explain_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     explain_queue: int = Field(default=10_000, description="bounded explanation queue")
     top_contributions: int = 5
+    gc_freeze: bool = Field(
+        default=True, description="gc.freeze() after start-up: full collections skip start-up objects"
+    )
     features_timeout_s: float = 1.0
     vectors_enabled: bool = True
     http_host: str = "127.0.0.1"
