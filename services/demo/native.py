@@ -16,36 +16,49 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import redis.asyncio as aioredis
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from events import Decoded, Event, decode_kafka
 from services.adapters.feast.settings import FeastSettings
-from services.adapters.kafka.admin import create_topics, delete_topics_with_prefix, read_topic
+from services.adapters.feast.store import FeastPusher, apply_definitions
+from services.adapters.kafka.admin import TopicTail, create_topics, delete_topics_with_prefix, read_topic
+from services.adapters.kafka.publish import AiokafkaPublisher
 from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.kserve_client import KServeClientSettings
 from services.demo import prepare
-from services.demo.stream import SAMPLED_EXPLANATIONS, BatchTiming, StreamResult
+from services.demo.stream import (
+    SAMPLED_EXPLANATIONS,
+    BatchTiming,
+    ReplayClock,
+    StreamResult,
+    recent_facts,
+    replay_batches,
+)
 from services.features.app import build_app
 from services.features.settings import FeatureWriterSettings
+from services.features.state import RedisCardState
 from services.model.artifact import ModelArtifact
 from services.model.launcher import running_model_server
-from services.producer.kafka import produce_records
-from services.producer.payments import payment_records
+from services.producer.payments import payment_events
 from services.scoring.service import ScoringService
 from services.scoring.settings import ScoringSettings, Topics
 from services.vectors.settings import VectorSettings
 
 
-def native_settings(work: Path) -> tuple[FeastSettings, VectorSettings, KafkaSettings]:
+def native_settings(
+    work: Path, project: str = "rtinfer_demo_native", collection: str = "DemoCases"
+) -> tuple[FeastSettings, VectorSettings, KafkaSettings]:
     redis_url = os.environ.get("RTINFER_REDIS_URL", "redis://127.0.0.1:6379/0")
     feast = FeastSettings(
         online_store="redis",
         redis_url=redis_url,
-        project="rtinfer_demo_native",
+        project=project,
         repo_dir=work / "feast-native",
         data_dir=work / "features-native",
     )
-    return feast, VectorSettings(backend="weaviate", collection="DemoCases"), KafkaSettings()
+    return feast, VectorSettings(backend="weaviate", collection=collection), KafkaSettings()
 
 
 async def stream_native(
@@ -55,8 +68,11 @@ async def stream_native(
     work: Path,
     artifact: ModelArtifact,
     console: Console,
+    *,
+    project: str = "rtinfer_demo_native",
+    collection: str = "DemoCases",
 ) -> StreamResult:
-    feast, vectors, kafka = native_settings(work)
+    feast, vectors, kafka = native_settings(work, project, collection)
     prepare.prepare_features(history, feast, console)
     await prepare.prepare_vectors(history, frame, feast, artifact, vectors, console, force=True)
     run = f"demo-{uuid.uuid4().hex[:6]}"
@@ -66,7 +82,16 @@ async def stream_native(
         explanations=f"{run}-explanations",
         dlq=f"{run}-dlq",
     )
-    await create_topics(kafka, [topics.payments, topics.predictions, topics.explanations, topics.dlq])
+    await create_topics(
+        kafka,
+        [
+            topics.payments,
+            f"{run}-payments-for-features",
+            topics.predictions,
+            topics.explanations,
+            topics.dlq,
+        ],
+    )
     try:
         with running_model_server(work / "model") as server:
             console.print(f"[green]model server[/]: {server.rest_url} (pid {server.pid})")
@@ -84,59 +109,93 @@ async def stream_native(
             writer = FeatureWriterSettings(
                 kafka=kafka,
                 feast=feast,
-                payments_topic=topics.payments,
+                payments_topic=f"{run}-payments-for-features",
                 dlq_topic=f"{run}-features-dlq",
                 group_id=f"{run}-features",
                 state_prefix=f"rtinfer:{run}",
             )
-            return await _run(stream, scoring, writer, kafka, console)
+            return await _run(stream, history, scoring, writer, kafka, console)
     finally:
         await delete_topics_with_prefix(kafka, run)
 
 
+REPLAY_BATCH = 50  # payments per replay batch at most, as in the embedded demo
+
+
+class CountingPusher:
+    """The writer's Feast pusher, counting the rows it has made visible online."""
+
+    def __init__(self, inner: FeastPusher) -> None:
+        self._inner = inner
+        self.rows = 0
+        self._pushed = asyncio.Event()
+
+    async def push(self, rows: pd.DataFrame) -> None:
+        await self._inner.push(rows)
+        self.rows += len(rows)
+        self._pushed.set()
+
+    async def wait_for(self, count: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self.rows < count:
+            self._pushed.clear()
+            if (remaining := deadline - time.monotonic()) <= 0:
+                raise TimeoutError(f"feature writer: {self.rows} of {count} rows pushed after {timeout_s}s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._pushed.wait(), remaining)
+
+
 async def _run(
     stream: pd.DataFrame,
+    history: pd.DataFrame,
     scoring: ScoringSettings,
     writer: FeatureWriterSettings,
     kafka: KafkaSettings,
     console: Console,
 ) -> StreamResult:
-    service = ScoringService(scoring, ingress="kafka")
-    app, _ = build_app(writer)
+    """A lock-step replay, like the embedded one: each replay batch (never two payments of one
+    card) is scored first, then counted by the feature writer, so every payment is scored with
+    its card's previous payment counted and none later. Produced all at once instead, the writer
+    (about 10,000 events/s) ran far ahead of scoring and payments were scored with features from
+    their own future."""
+    clock = ReplayClock()  # outputs are stamped with the replayed time, as in the embedded demo
+    service = ScoringService(scoring, ingress="kafka", clock=clock)
+    pusher = CountingPusher(FeastPusher(apply_definitions(writer.feast)))
+    redis_client = aioredis.from_url(writer.state_redis_url)
+    state = RedisCardState(redis_client, writer.state_prefix, writer.late_tolerance_s)
+    await state.add(recent_facts(history))  # as the embedded demo seeds its in-memory state
+    app, _ = build_app(writer, pusher=pusher, state=state)
+    publisher = AiokafkaPublisher(kafka, "rtinfer-demo-producer", linger_ms=1)
+    predictions = TopicTail(kafka, scoring.topics.predictions)
+    events = list(payment_events(stream, "/demo/acquirer"))
+    bounds = replay_batches(stream["card_id"].tolist(), REPLAY_BATCH)
     await service.start()
+    await publisher.start()
+    await predictions.start()
     writer_task = asyncio.create_task(app.run())
     result = StreamResult()
     try:
         started = time.perf_counter()
-        with console.status(f"producing {len(stream):,} payments and waiting for their predictions ..."):
-            await produce_records(
-                payment_records(stream, "/demo/acquirer"), kafka=kafka, topic=scoring.topics.payments
-            )
-            records = await read_topic(kafka, scoring.topics.predictions, len(stream), timeout_s=600)
+        with Progress(TextColumn("streaming"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+            task = bar.add_task("stream", total=len(events))
+            for start, end in bounds:
+                clock.current = stream["timestamp"].iloc[end - 1].to_pydatetime()
+                sent = time.perf_counter()
+                await publisher.publish(scoring.topics.payments, events[start:end])
+                await predictions.wait_for(end, timeout_s=120)
+                result.batches.append(BatchTiming(end - start, time.perf_counter() - sent))
+                await publisher.publish(writer.payments_topic, events[start:end])
+                await pusher.wait_for(end, timeout_s=120)
+                bar.update(task, completed=end)
         result.seconds = time.perf_counter() - started
         await service.components.runtime.explanations.drain(60)  # type: ignore[union-attr]
-        result.predictions = _decode(records)
+        result.predictions = _decode(predictions.records)
         result.explanations = _decode(
             await read_topic(
                 kafka, scoring.topics.explanations, sum(p.data.explained for p in result.predictions), 30
             )
         )
         result.dead_letters = _decode(await read_topic(kafka, scoring.topics.dlq, 0, 2))
-        inputs = await read_topic(kafka, scoring.topics.payments, len(stream), timeout_s=60)
-        sent_ms = {r.headers.get("ce_id", b"").decode(): r.timestamp_ms for r in inputs}
-        # Event -> prediction latency from the records' timestamps, one "batch" per event.
-        result.batches = [
-            BatchTiming(
-                1,
-                max(
-                    r.timestamp_ms
-                    - sent_ms.get(r.headers.get("ce_causationid", b"").decode(), r.timestamp_ms),
-                    0,
-                )
-                / 1000,
-            )
-            for r in records
-        ]
         counters = service.components.runtime.explanations.counters  # type: ignore[union-attr]
         result.explain_counters = {
             "produced": counters.produced,
@@ -147,7 +206,10 @@ async def _run(
         app.exit()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(writer_task, 30)
+        await predictions.stop()
+        await publisher.stop()
         await service.stop()
+        await redis_client.aclose()  # type: ignore[attr-defined]
     return result
 
 

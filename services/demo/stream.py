@@ -63,18 +63,21 @@ def _collector(broker: KafkaBroker, topic: str, sink: list[Event[Any]]) -> None:
             sink.append(result.event)
 
 
+def recent_facts(history: pd.DataFrame, days: float = 2.0) -> list[PaymentFact]:
+    """The history's last `days` of payments, as the feature writer's card state holds them."""
+    recent = history[history["timestamp"] >= history["timestamp"].max() - pd.Timedelta(days=days)]
+    return [
+        PaymentFact(
+            row.card_id, row.payment_id, row.timestamp.timestamp(), float(row.amount), row.merchant_id
+        )
+        for row in recent.itertuples(index=False)
+    ]
+
+
 async def seeded_state(history: pd.DataFrame, days: float = 2.0) -> InMemoryCardState:
     """Card state as the writer would hold it after consuming the history's last days."""
     state = InMemoryCardState()
-    recent = history[history["timestamp"] >= history["timestamp"].max() - pd.Timedelta(days=days)]
-    await state.add(
-        [
-            PaymentFact(
-                row.card_id, row.payment_id, row.timestamp.timestamp(), float(row.amount), row.merchant_id
-            )
-            for row in recent.itertuples(index=False)
-        ]
-    )
+    await state.add(recent_facts(history, days))
     return state
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,3 +70,53 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+class TopicTail:
+    """Reads a topic from its start in the background, so a caller can wait for a count."""
+
+    def __init__(self, kafka: KafkaSettings, topic: str) -> None:
+        self.topic = topic
+        self.records: list[OutRecord] = []
+        self._kafka = kafka
+        self._arrived = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            self.topic,
+            **self._kafka.aiokafka_kwargs(),
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=10,
+        )
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._read(self._consumer))
+
+    async def _read(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=50, max_records=5000)
+            for batch in batches.values():
+                self.records.extend(OutRecord(r.timestamp, dict(r.headers), r.value) for r in batch)
+            if batches:
+                self._arrived.set()
+
+    async def wait_for(self, count: int, timeout_s: float) -> None:
+        """Return once `count` records have arrived; TimeoutError naming the topic otherwise."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.records) < count:
+            self._arrived.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{self.topic}: {len(self.records)} of {count} records after {timeout_s}s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
