@@ -44,8 +44,6 @@ def _run(args: argparse.Namespace) -> int:
 
     from services.adapters.feast.settings import FeastSettings
     from services.demo import prepare, report
-    from services.features.settings import FeatureWriterSettings
-    from services.scoring.settings import ScoringSettings
     from services.vectors.settings import VectorSettings
 
     console = Console()
@@ -71,20 +69,10 @@ def _run(args: argparse.Namespace) -> int:
         result = asyncio.run(stream_native(stream, history, frame, work, artifact, console))
     else:
         asyncio.run(prepare.prepare_vectors(history, frame, feast, artifact, vectors, console))
-        from services.demo.stream import SAMPLED_EXPLANATIONS, seeded_state, stream_embedded
+        from services.demo.stream import embedded_settings, seeded_state, stream_embedded
         from services.model.inprocess import InProcessModel
 
-        scoring = ScoringSettings(
-            feast=feast,
-            vectors=vectors,
-            model_dir=work / "model",
-            http_port=0,
-            max_records=250,
-            on_stale="flag",
-            explain_sample_rate=SAMPLED_EXPLANATIONS,
-        )
-        # The writer reads its own copy of the stream, so the demo can order the two consumers.
-        writer = FeatureWriterSettings(feast=feast, payments_topic="demo.payments.for-features")
+        scoring, writer = embedded_settings(feast, vectors, work / "model")
         state = asyncio.run(seeded_state(history))
         result = asyncio.run(stream_embedded(stream, scoring, writer, InProcessModel(artifact), state))
     report.summary(result, stream, console)

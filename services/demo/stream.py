@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,7 @@ from faststream.kafka.annotations import KafkaMessage
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from events import Decoded, Event, Mode, decode_kafka
+from services.adapters.feast.settings import FeastSettings
 from services.adapters.kafka.publish import MemoryPublisher
 from services.adapters.kafka.records import keep_raw
 from services.features.app import build_app
@@ -28,6 +30,7 @@ from services.model.inprocess import InProcessModel
 from services.producer.payments import payment_records
 from services.scoring.service import ScoringService
 from services.scoring.settings import ScoringSettings
+from services.vectors.settings import VectorSettings
 
 # A uniform sample of predictions is explained besides the flagged ones: the monitor's
 # attribution drift compares those with the training reference, which covers all rows.
@@ -61,6 +64,24 @@ def _collector(broker: KafkaBroker, topic: str, sink: list[Event[Any]]) -> None:
         result = decode_kafka(key, raw.value, headers)
         if isinstance(result, Decoded):
             sink.append(result.event)
+
+
+def embedded_settings(
+    feast: FeastSettings, vectors: VectorSettings, model_dir: Path
+) -> tuple[ScoringSettings, FeatureWriterSettings]:
+    """The embedded demo's scoring and feature writer settings."""
+    scoring = ScoringSettings(
+        feast=feast,
+        vectors=vectors,
+        model_dir=model_dir,
+        http_port=0,
+        max_records=250,
+        on_stale="flag",
+        explain_sample_rate=SAMPLED_EXPLANATIONS,
+    )
+    # The writer reads its own copy of the stream, so the demo can order the two consumers.
+    writer = FeatureWriterSettings(feast=feast, payments_topic="demo.payments.for-features")
+    return scoring, writer
 
 
 def recent_facts(history: pd.DataFrame, days: float = 2.0) -> list[PaymentFact]:

@@ -18,10 +18,8 @@ from rich.console import Console
 from services.adapters.feast.settings import FeastSettings
 from services.demo import prepare
 from services.demo.native import stream_native
-from services.demo.stream import SAMPLED_EXPLANATIONS, seeded_state, stream_embedded
-from services.features.settings import FeatureWriterSettings
+from services.demo.stream import embedded_settings, seeded_state, stream_embedded
 from services.model.inprocess import InProcessModel
-from services.scoring.settings import ScoringSettings
 from services.vectors.settings import VectorSettings
 from tests.servers import KafkaEndpoint, RedisEndpoint, WeaviateEndpoint
 
@@ -54,15 +52,7 @@ def test_native_replay_scores_like_the_embedded_one(
         backend="milvus", collection="Cases", milvus_path=(tmp_path / "cases.db").resolve()
     )
     asyncio.run(prepare.prepare_vectors(history, frame, feast, artifact, vectors, console))
-    scoring = ScoringSettings(
-        feast=feast,
-        vectors=vectors,
-        model_dir=tmp_path / "model",
-        http_port=0,
-        max_records=250,
-        explain_sample_rate=SAMPLED_EXPLANATIONS,
-    )
-    writer = FeatureWriterSettings(feast=feast, payments_topic=f"{unique_name}-for-features")
+    scoring, writer = embedded_settings(feast, vectors, tmp_path / "model")
     state = asyncio.run(seeded_state(history))
     embedded = asyncio.run(
         stream_embedded(stream, scoring, writer, InProcessModel(artifact), state, malformed=0)
