@@ -27,8 +27,10 @@ from services.adapters.kafka.admin import TopicTail, create_topics, delete_topic
 from services.adapters.kafka.publish import AiokafkaPublisher
 from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.kserve_client import KServeClientSettings
+from services.core.waiting import wait_for_count
 from services.demo import prepare
 from services.demo.stream import (
+    REPLAY_BATCH,
     SAMPLED_EXPLANATIONS,
     BatchTiming,
     ReplayClock,
@@ -76,6 +78,7 @@ async def stream_native(
     prepare.prepare_features(history, feast, console)
     await prepare.prepare_vectors(history, frame, feast, artifact, vectors, console, force=True)
     run = f"demo-{uuid.uuid4().hex[:6]}"
+    writer_topic = f"{run}-payments-for-features"  # the writer's own copy, so the replay orders the two
     topics = Topics(
         payments=f"{run}-payments",
         predictions=f"{run}-predictions",
@@ -86,7 +89,7 @@ async def stream_native(
         kafka,
         [
             topics.payments,
-            f"{run}-payments-for-features",
+            writer_topic,
             topics.predictions,
             topics.explanations,
             topics.dlq,
@@ -109,17 +112,14 @@ async def stream_native(
             writer = FeatureWriterSettings(
                 kafka=kafka,
                 feast=feast,
-                payments_topic=f"{run}-payments-for-features",
+                payments_topic=writer_topic,
                 dlq_topic=f"{run}-features-dlq",
                 group_id=f"{run}-features",
                 state_prefix=f"rtinfer:{run}",
             )
-            return await _run(stream, history, scoring, writer, kafka, console)
+            return await _run(stream, history, scoring, writer, kafka)
     finally:
         await delete_topics_with_prefix(kafka, run)
-
-
-REPLAY_BATCH = 50  # payments per replay batch at most, as in the embedded demo
 
 
 class CountingPusher:
@@ -136,13 +136,7 @@ class CountingPusher:
         self._pushed.set()
 
     async def wait_for(self, count: int, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while self.rows < count:
-            self._pushed.clear()
-            if (remaining := deadline - time.monotonic()) <= 0:
-                raise TimeoutError(f"feature writer: {self.rows} of {count} rows pushed after {timeout_s}s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._pushed.wait(), remaining)
+        await wait_for_count(lambda: self.rows, self._pushed, count, timeout_s, "feature writer rows pushed")
 
 
 async def _run(
@@ -151,7 +145,6 @@ async def _run(
     scoring: ScoringSettings,
     writer: FeatureWriterSettings,
     kafka: KafkaSettings,
-    console: Console,
 ) -> StreamResult:
     """A lock-step replay, like the embedded one: each replay batch (never two payments of one
     card) is scored first, then counted by the feature writer, so every payment is scored with

@@ -35,6 +35,7 @@ from services.vectors.settings import VectorSettings
 # A uniform sample of predictions is explained besides the flagged ones: the monitor's
 # attribution drift compares those with the training reference, which covers all rows.
 SAMPLED_EXPLANATIONS = 0.2
+REPLAY_BATCH = 50  # payments per replay batch at most (embedded and native)
 MALFORMED = [b"{not json", b'{"payment_id": 7}', b"\xff\xfe\x00", b"[]"]
 
 
@@ -136,7 +137,7 @@ async def stream_embedded(
     state: InMemoryCardState,
     *,
     clock: ReplayClock | None = None,
-    batch_size: int = 50,
+    batch_size: int = REPLAY_BATCH,
     malformed: int = 20,
 ) -> StreamResult:
     broker = KafkaBroker("in-memory:9092")
@@ -176,9 +177,8 @@ async def stream_embedded(
                     await broker.publish_batch(*batch, topic=scoring.topics.payments, headers=headers)
                     await broker.publish_batch(*batch, topic=writer.payments_topic, headers=headers)
                     result.batches.append(BatchTiming(len(batch), time.perf_counter() - sent))
-                    done = end
-                    rate = done / (time.perf_counter() - started)
-                    progress.update(task, completed=done, rate=f"{rate:,.0f} events/s")
+                    rate = end / (time.perf_counter() - started)
+                    progress.update(task, completed=end, rate=f"{rate:,.0f} events/s")
             result.seconds = time.perf_counter() - started
             runtime = service.components.runtime  # type: ignore[union-attr]
             await runtime.explanations.drain(60)

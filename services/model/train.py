@@ -89,7 +89,7 @@ def train_from_frame(frame: pd.DataFrame, config: TrainingConfig) -> TrainingRes
         scaler=Scaler.fit(x_train),
         seed=config.seed,
         params=params,
-        reference=_reference(booster, x_holdout, y_holdout, names),
+        reference=_reference(booster, x_holdout, scores, y_holdout, names),
     )
     artifact = build_artifact(booster, metadata)
     return TrainingResult(artifact, frame, len(train), len(holdout), scores, y_holdout)
@@ -125,7 +125,9 @@ def _version(model_text: str, config: TrainingConfig) -> str:
     return f"{config.feature_service}-{digest[:12]}"
 
 
-def _reference(booster: Any, x_rows: np.ndarray, labels: np.ndarray, names: list[str]) -> dict[str, Any]:
+def _reference(
+    booster: Any, x_rows: np.ndarray, scores: np.ndarray, labels: np.ndarray, names: list[str]
+) -> dict[str, Any]:
     """Reference distributions for drift monitoring, when the monitor package provides them.
 
     Taken from the time holdout, not the training rows: it is the latest stretch of history,
@@ -137,7 +139,6 @@ def _reference(booster: Any, x_rows: np.ndarray, labels: np.ndarray, names: list
     except ImportError:
         return {}
     step = max(1, len(x_rows) // 20000)
-    sample = x_rows[::step]
-    scores = booster.predict(sample)
+    sample = x_rows[::step]  # the scores of these rows are already known: only attributions are new
     contributions = booster.predict(sample, pred_contrib=True)[:, :-1]
-    return dict(build_reference(sample, names, scores, contributions, labels=labels[::step]))
+    return dict(build_reference(sample, names, scores[::step], contributions, labels=labels[::step]))

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from services.adapters.kafka.settings import KafkaSettings
+from services.core.waiting import wait_for_count
 
 
 @dataclass(frozen=True)
@@ -104,14 +105,9 @@ class TopicTail:
 
     async def wait_for(self, count: int, timeout_s: float) -> None:
         """Return once `count` records have arrived; TimeoutError naming the topic otherwise."""
-        deadline = time.monotonic() + timeout_s
-        while len(self.records) < count:
-            self._arrived.clear()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"{self.topic}: {len(self.records)} of {count} records after {timeout_s}s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), remaining)
+        await wait_for_count(
+            lambda: len(self.records), self._arrived, count, timeout_s, f"{self.topic} records"
+        )
 
     async def stop(self) -> None:
         if self._task is not None:

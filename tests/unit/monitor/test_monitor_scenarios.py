@@ -75,29 +75,25 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("scenarios")
 
 
-_scenarios: dict[str, Scenario] = {}
-
-
+@cache
 def scenario(work: Path, drift: str) -> Scenario:
-    if drift not in _scenarios:
-        config = GeneratorConfig(
-            seed=11,
-            cards=1000,
-            merchants=150,
-            days=DAYS,
-            drift=None if drift == "none" else drift,  # type: ignore[arg-type]
-            drift_from_day=None if drift == "none" else DRIFT_DAY,
-        )
-        payments = generate(config).payments
-        feast = FeastSettings(
-            repo_dir=work / f"feast-{drift}",
-            data_dir=work / f"features-{drift}",
-            project=f"scenario_{drift.replace('-', '_')}",
-        )
-        backfill(payments).write(feast.data_dir)
-        store = apply_definitions(feast)
-        _scenarios[drift] = Scenario(payments, training_frame(store, feast.feature_service, payments))
-    return _scenarios[drift]
+    config = GeneratorConfig(
+        seed=11,
+        cards=1000,
+        merchants=150,
+        days=DAYS,
+        drift=None if drift == "none" else drift,  # type: ignore[arg-type]
+        drift_from_day=None if drift == "none" else DRIFT_DAY,
+    )
+    payments = generate(config).payments
+    feast = FeastSettings(
+        repo_dir=work / f"feast-{drift}",
+        data_dir=work / f"features-{drift}",
+        project=f"scenario_{drift.replace('-', '_')}",
+    )
+    backfill(payments).write(feast.data_dir)
+    store = apply_definitions(feast)
+    return Scenario(payments, training_frame(store, feast.feature_service, payments))
 
 
 def drift_start(frame: pd.DataFrame) -> pd.Timestamp:
