@@ -36,7 +36,7 @@ RUN apt-get update \
     && chown rtinfer:rtinfer /var/lib/rtinfer
 COPY --from=build /opt/venv /opt/venv
 # The Feast repo (for `feast` CLI runs) and the reference-data bootstrap.
-COPY services/features/repo /opt/rtinfer/feature-repo
+COPY services/fraud/repo /opt/rtinfer/feature-repo
 COPY scripts/bootstrap-reference.sh /opt/rtinfer/bin/bootstrap-reference
 ENV PATH=/opt/venv/bin:/opt/rtinfer/bin:$PATH \
     PYTHONUNBUFFERED=1 \

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from events import Event, Payment, new_payment_event
-from services.producer.payments import PAYMENT_COLUMNS
+from rtinfer.producer.payments import PAYMENT_COLUMNS
 
 SOURCE = "/rtinfer/loadtest"
 
@@ -22,7 +22,7 @@ def load_payments(path: Path | None, *, seed: int = 7) -> pd.DataFrame:
     """Rows from a payments Parquet file (`rtinfer data generate`), or a small generated set."""
     if path is not None and path.exists():
         return pd.read_parquet(path, columns=list(PAYMENT_COLUMNS))
-    from services.datagen import GeneratorConfig, generate
+    from rtinfer.datagen import GeneratorConfig, generate
 
     # About 12,000 payments with all four fraud patterns: enough variety for a minute at 200/s.
     config = GeneratorConfig(seed=seed, cards=360, merchants=80, days=20)
@@ -33,7 +33,7 @@ class PaymentEvents:
     """Cycles through payment rows; each event gets a fresh id so its prediction can be matched.
 
     Args:
-        payments: rows with the columns of services.producer.payments.PAYMENT_COLUMNS.
+        payments: rows with the columns of rtinfer.producer.payments.PAYMENT_COLUMNS.
         event_time: "now" stamps each payment when it is built (a live stream); "original"
             keeps the generated timestamp.
         clock: the clock for "now".

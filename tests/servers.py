@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from services.stack.manager import Stack
-from services.stack.process import StackError
-from services.stack.settings import StackSettings
+from rtinfer.stack.manager import Stack
+from rtinfer.stack.process import StackError
+from rtinfer.stack.settings import StackSettings
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from services.adapters.feast.store import FeastPusher, apply_definitions
+from services.adapters.feast.store import FeastPusher
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.publish import publish_events
 from services.adapters.kafka.records import keep_raw, source_records
@@ -25,6 +25,7 @@ from services.core.errors import DependencyError
 from services.features.settings import FeatureWriterSettings
 from services.features.state import RedisCardState
 from services.features.writer import CardState, FeatureWriter, Pusher
+from services.fraud.feast_repo import CARD_ROLLING_PUSH, apply_definitions
 
 log = logging.getLogger("rtinfer.features")
 
@@ -50,7 +51,7 @@ def build_app(
     @asynccontextmanager
     async def lifespan() -> Any:
         client = redis_client or aioredis.from_url(settings.state_redis_url) if state is None else None
-        push = pusher or FeastPusher(apply_definitions(settings.feast))
+        push = pusher or FeastPusher(apply_definitions(settings.feast), CARD_ROLLING_PUSH)
         card_state = state or RedisCardState(client, settings.state_prefix, settings.late_tolerance_s)  # type: ignore[arg-type]
         parts["writer"] = FeatureWriter(
             card_state,

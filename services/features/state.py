@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from services.core.errors import DependencyUnavailable
-from services.core.features import ROLLING_HORIZON_S, latest_rolling_row
+from services.fraud.features import ROLLING_HORIZON_S, latest_rolling_row
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ every failure is an ArtifactError with a one-line message.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +15,10 @@ from typing import Any
 import lightgbm
 import numpy as np
 import numpy.typing as npt
-from pydantic import ValidationError
 
-from services.model.metadata import ArtifactMetadata, Scaler
+from services.core.model_metadata import METADATA_FILE, ArtifactMetadata, MetadataError, read_metadata
 
 MODEL_FILE = "model.txt"
-METADATA_FILE = "metadata.json"
 _BINARY_OBJECTIVES = ("binary", "cross_entropy", "xentropy")
 
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -67,7 +64,10 @@ class ModelArtifact:
         for required, what in ((model_path, "LightGBM booster text"), (metadata_path, "metadata")):
             if not required.is_file():
                 raise ArtifactError(f"model artifact {directory} has no {required.name} ({what})")
-        metadata = _read_metadata(metadata_path)
+        try:
+            metadata = read_metadata(metadata_path)
+        except MetadataError as error:
+            raise ArtifactError(str(error)) from None
         model_bytes = model_path.read_bytes()
         if metadata.model_sha256 is not None:
             digest = hashlib.sha256(model_bytes).hexdigest()
@@ -160,30 +160,6 @@ def train_booster(
         params={"verbosity": -1},
     )
     return lightgbm.train(training_params(seed, params), dataset)
-
-
-def embed(features: npt.ArrayLike, scaler: Scaler) -> npt.NDArray[np.float32]:
-    """Standardised float32 vectors for similarity search; a missing (NaN) value maps to 0, the mean."""
-    matrix = np.asarray(features, dtype=np.float64)
-    if matrix.ndim != 2 or matrix.shape[1] != len(scaler.mean):
-        raise ValueError(f"features must be [rows, {len(scaler.mean)}], got {matrix.shape}")
-    standardized = (matrix - np.asarray(scaler.mean)) / np.asarray(scaler.scale)
-    return np.nan_to_num(standardized, nan=0.0).astype(np.float32)
-
-
-def _read_metadata(path: Path) -> ArtifactMetadata:
-    try:
-        document = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ArtifactError(f"invalid {path}: not JSON ({error})") from None
-    try:
-        return ArtifactMetadata.model_validate(document)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc']) or 'document'}: {issue['msg']}"
-            for issue in error.errors()
-        )
-        raise ArtifactError(f"invalid {path}: {problems}") from None
 
 
 def _parse_booster(model_bytes: bytes, path: Path) -> lightgbm.Booster:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from services.adapters.kserve_sdk import InferInput, InferRequest, InferResponse, InvalidInput
+from services.adapters.kserve.sdk import InferInput, InferRequest, InferResponse, InvalidInput
 from services.core.errors import BadRequestError
 from services.core.ports import Explanations, FloatMatrix, ModelInfo
 from services.model.artifact import ModelArtifact

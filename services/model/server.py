@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from services.adapters.kserve_sdk import (
+from services.adapters.kserve.sdk import (
     DataPlane,
     InferRequest,
     InferResponse,

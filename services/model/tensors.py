@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from services.adapters.kserve_sdk import InferInput, InferOutput, InferRequest, InferResponse, InvalidInput
+from services.adapters.kserve.sdk import InferInput, InferOutput, InferRequest, InferResponse, InvalidInput
 from services.model.predictor import Scores
 
 FEATURES_INPUT = "features"

@@ -24,10 +24,10 @@ from faststream.kafka.annotations import KafkaMessage
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.records import keep_raw, source_records
 from services.adapters.telemetry import setup_metrics
+from services.core.monitoring.monitor import Monitor, StateMismatchError
+from services.core.monitoring.report import ModelReference
 from services.monitor.artifact import load_model_reference
 from services.monitor.kafka_io import report_sink
-from services.monitor.monitor import Monitor, StateMismatchError
-from services.monitor.report import ModelReference
 from services.monitor.runner import MonitorRunner
 from services.monitor.settings import MonitorSettings
 from services.monitor.snapshot import SnapshotFile

@@ -16,7 +16,7 @@ from events import DRIFT_REPORT, Decoded, Event, decode_kafka
 from events.drift import DriftReport
 from services.adapters.kafka.records import SourceRecord
 from services.core.errors import DependencyError
-from services.monitor.monitor import Monitor
+from services.core.monitoring.monitor import Monitor
 
 log = logging.getLogger("rtinfer.monitor")
 

@@ -8,8 +8,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.adapters.kafka.settings import KafkaSettings
-from services.monitor.config import AlertThresholds, MonitorConfig
-from services.monitor.psi import DEFAULT_EPSILON
+from services.core.monitoring.config import AlertThresholds, MonitorConfig
+from services.core.monitoring.psi import DEFAULT_EPSILON
 
 
 class MonitorSettings(BaseSettings):

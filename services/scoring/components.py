@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,12 +11,11 @@ from typing import Any
 import numpy as np
 from opentelemetry.trace import Tracer
 
+from services.core.model_metadata import ArtifactMetadata, MetadataError, read_metadata
 from services.core.ports import FeaturesPort, ModelPort, VectorIndexPort
 from services.core.scoring.enrich import RequestFeatureFn
 from services.core.scoring.explain import ExplanationWorker
 from services.core.scoring.pipeline import ScoringPipeline
-from services.model.artifact import embed
-from services.model.metadata import ArtifactMetadata
 from services.scoring.metrics import ScoringMetrics
 from services.scoring.runtime import Outputs, Publish, ScoringRuntime
 from services.scoring.settings import ScoringSettings
@@ -46,12 +44,12 @@ class Components:
 
 
 def load_metadata(settings: ScoringSettings) -> ArtifactMetadata:
-    path = settings.model_dir / "metadata.json"
-    if not path.exists():
+    try:
+        return read_metadata(settings.model_dir)
+    except MetadataError as error:
         raise StartupError(
-            f"no model metadata at {path}; run `rtinfer model train` or set RTINFER_SCORING_MODEL_DIR"
-        )
-    return ArtifactMetadata.model_validate(json.loads(path.read_text()))
+            f"no usable model metadata: {error}; run `rtinfer model train` or set RTINFER_SCORING_MODEL_DIR"
+        ) from None
 
 
 def load_request_features(spec: str) -> RequestFeatureFn:
@@ -77,7 +75,7 @@ def default_features(settings: ScoringSettings) -> FeaturesPort:
 
 
 def default_model(settings: ScoringSettings) -> ModelPort:
-    from services.adapters.kserve_client import KServeModelClient
+    from services.adapters.kserve.client import KServeModelClient
 
     return KServeModelClient.from_settings(settings.model)
 
@@ -85,7 +83,7 @@ def default_model(settings: ScoringSettings) -> ModelPort:
 def default_vectors(settings: ScoringSettings) -> VectorIndexPort | None:
     if not settings.vectors_enabled:
         return None
-    from services.vectors.factory import make_index
+    from services.adapters.vectors.factory import make_index
 
     return make_index(settings.vectors)
 
@@ -113,18 +111,13 @@ async def build_components(
             f"{list(metadata.feature_names)} in {settings.model_dir}"
         )
     policy = settings.policy(metadata.thresholds.review, metadata.thresholds.decline)
-    scaler = metadata.scaler
-
-    def embedder(matrix: np.ndarray) -> np.ndarray:
-        return embed(matrix, scaler)
-
     pipeline = ScoringPipeline(
         policy,
         info,
         features,
         model,
         index,
-        embedder,
+        metadata.scaler.embed,
         load_request_features(settings.request_features),
         clock,
     )

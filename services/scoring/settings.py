@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.adapters.feast.settings import FeastSettings
 from services.adapters.kafka.settings import KafkaSettings
-from services.adapters.kserve_client import KServeClientSettings
+from services.adapters.kserve.client import KServeClientSettings
+from services.adapters.vectors.settings import VectorSettings
 from services.core.scoring.policy import (
     DecisionPolicy,
     ExplanationPolicy,
@@ -18,7 +19,6 @@ from services.core.scoring.policy import (
     ScoringPolicy,
     StalePolicy,
 )
-from services.vectors.settings import VectorSettings
 
 
 class Topics(BaseModel):
@@ -72,7 +72,7 @@ class ScoringSettings(BaseSettings):
     )
     segment_fields: tuple[str, ...] = ("country", "card_type", "merchant_category", "channel")
     request_features: str = Field(
-        default="services.core.scoring.enrich:payment_request_features",
+        default="services.fraud.request:payment_request_features",
         description="module:function computing request-time features",
     )
     review_at: float | None = Field(default=None, description="default: the artifact's review threshold")

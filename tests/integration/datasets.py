@@ -6,7 +6,7 @@ import functools
 
 import pandas as pd
 
-from services.datagen import GeneratorConfig, generate
+from rtinfer.datagen import GeneratorConfig, generate
 
 
 @functools.cache

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from rtinfer.model.launcher import ModelServerStartError, running_model_server
+from rtinfer.model.synthetic import synthetic_artifact
 from services.model.artifact import ModelArtifact
-from services.model.launcher import ModelServerStartError, running_model_server
-from services.model.synthetic import synthetic_artifact
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from rtinfer.features.backfill import backfill
+from rtinfer.features.training_set import training_frame
+from rtinfer.model.launcher import RunningModelServer, running_model_server
+from rtinfer.model.train import TrainingConfig, train_from_frame
+from rtinfer.vectors.indexing import index_cases
 from services.adapters.feast.settings import FeastSettings
-from services.adapters.feast.store import apply_definitions
 from services.adapters.kafka.settings import KafkaSettings
-from services.adapters.kserve_client import KServeClientSettings
-from services.features.backfill import backfill
-from services.features.training_set import training_frame
+from services.adapters.kserve.client import KServeClientSettings
+from services.adapters.vectors.factory import make_index
+from services.adapters.vectors.settings import VectorSettings
+from services.fraud.cases import cases_from_frame
+from services.fraud.feast_repo import apply_definitions
 from services.model.artifact import ModelArtifact
-from services.model.launcher import RunningModelServer, running_model_server
-from services.model.train import TrainingConfig, train_from_frame
 from services.scoring.settings import ScoringSettings, Topics
-from services.vectors.cases import cases_from_frame
-from services.vectors.factory import make_index
-from services.vectors.indexing import index_cases
-from services.vectors.settings import VectorSettings
 from tests.integration.datasets import generated_payments
 from tests.servers import KafkaEndpoint, RedisEndpoint, WeaviateEndpoint
 
@@ -106,7 +106,6 @@ def scoring_env(
 async def _index(
     settings: VectorSettings, frame: pd.DataFrame, history: pd.DataFrame, artifact: ModelArtifact
 ) -> None:
-    from services.model.artifact import embed
 
     labelled = frame.assign(
         case_id=frame["payment_id"],
@@ -117,6 +116,6 @@ async def _index(
     cases, raw = cases_from_frame(labelled, artifact.feature_names)
     index = make_index(settings)
     try:
-        await index_cases(index, cases, embed(raw, artifact.metadata.scaler), batch_size=2000, progress=False)
+        await index_cases(index, cases, artifact.metadata.scaler.embed(raw), batch_size=2000, progress=False)
     finally:
         await index.close()

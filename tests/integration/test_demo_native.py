@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from rtinfer.demo import prepare
+from rtinfer.demo.native import stream_native
+from rtinfer.demo.stream import embedded_settings, seeded_state, stream_embedded
 from services.adapters.feast.settings import FeastSettings
-from services.demo import prepare
-from services.demo.native import stream_native
-from services.demo.stream import embedded_settings, seeded_state, stream_embedded
+from services.adapters.vectors.settings import VectorSettings
 from services.model.inprocess import InProcessModel
-from services.vectors.settings import VectorSettings
 from tests.servers import KafkaEndpoint, RedisEndpoint, WeaviateEndpoint
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from events import KafkaOrigin, KafkaRecord, dead_letter_event, decode_kafka, encode_kafka
 from events.results import DecodeFailure
 from events.testing import sample_payment_event
+from rtinfer.cli import main
+from rtinfer.producer.kafka import produce_records
 from services.adapters.kafka.settings import KafkaSettings
-from services.cli import main
-from services.producer.kafka import produce_records
 from tests.integration.kafka_helpers import create_topics, read_all
 from tests.servers import KafkaEndpoint
 

@@ -18,15 +18,16 @@ import pytest
 import redis.asyncio as aioredis
 
 from events import DEADLETTER, Decoded, decode_kafka
+from rtinfer.features.backfill import backfill
+from rtinfer.producer.kafka import produce_records
+from rtinfer.producer.payments import payment_records
 from services.adapters.feast.settings import FeastSettings
-from services.adapters.feast.store import FeastOnlineFeatures, apply_definitions
+from services.adapters.feast.store import FeastOnlineFeatures
 from services.adapters.kafka.settings import KafkaSettings
-from services.core.features import ROLLING_FEATURES
 from services.features.app import build_app
-from services.features.backfill import backfill
 from services.features.settings import FeatureWriterSettings
-from services.producer.kafka import produce_records
-from services.producer.payments import payment_records
+from services.fraud.feast_repo import apply_definitions
+from services.fraud.features import ROLLING_FEATURES
 from tests.integration.datasets import generated_payments
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
 from tests.servers import KafkaEndpoint, RedisEndpoint

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.cli import main
+from rtinfer.cli import main
 from tests.integration.datasets import generated_payments
 from tests.servers import RedisEndpoint
 

@@ -17,10 +17,10 @@ import httpx
 import numpy as np
 import pytest
 
-from services.adapters.kserve_client import KServeModelClient
-from services.adapters.kserve_sdk import grpc_predict_v2_pb2 as pb
-from services.adapters.kserve_sdk import grpc_predict_v2_pb2_grpc as pb_grpc
-from services.model.synthetic import synthetic_data
+from rtinfer.model.synthetic import synthetic_data
+from services.adapters.kserve.client import KServeModelClient
+from services.adapters.kserve.sdk import grpc_predict_v2_pb2 as pb
+from services.adapters.kserve.sdk import grpc_predict_v2_pb2_grpc as pb_grpc
 from tests.integration.model_server_fixtures import Server, _tail
 
 ROOT = Path(__file__).resolve().parents[2]

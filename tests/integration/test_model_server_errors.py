@@ -14,11 +14,11 @@ import httpx
 import numpy as np
 import pytest
 
-from services.adapters.kserve_client import KServeModelClient
-from services.adapters.kserve_sdk import grpc_predict_v2_pb2 as pb
-from services.adapters.kserve_sdk import grpc_predict_v2_pb2_grpc as pb_grpc
+from rtinfer.model.launcher import free_port
+from services.adapters.kserve.client import KServeModelClient
+from services.adapters.kserve.sdk import grpc_predict_v2_pb2 as pb
+from services.adapters.kserve.sdk import grpc_predict_v2_pb2_grpc as pb_grpc
 from services.core.errors import BadRequestError, DependencyUnavailable
-from services.model.launcher import free_port
 from tests.integration.model_server_fixtures import Server, _tail
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,13 +21,13 @@ import pytest
 
 from events import DRIFT_ALERT, EXPLANATION, LABEL, PREDICTION, Decoded, Event, decode_kafka, encode_kafka
 from events.drift import DriftReport
+from rtinfer.cli import main
+from rtinfer.producer.kafka import produce_records
 from services.adapters.kafka.settings import KafkaSettings
-from services.cli import main
+from services.core.monitoring.config import AlertThresholds
 from services.monitor.app import build_app
-from services.monitor.config import AlertThresholds
 from services.monitor.reports_file import read_reports
 from services.monitor.settings import MonitorSettings
-from services.producer.kafka import produce_records
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
 from tests.servers import KafkaEndpoint
 from tests.unit.monitor.streams import Drift, closing_prediction, metadata_json, stream

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rtinfer.features.backfill import backfill, to_unix_seconds
+from rtinfer.features.training_set import point_in_time_features, training_frame
 from services.adapters.feast.settings import FeastSettings
-from services.adapters.feast.store import apply_definitions
-from services.core.features import ROLLING_FEATURES
-from services.features.backfill import backfill, to_unix_seconds
-from services.features.training_set import point_in_time_features, training_frame
+from services.fraud.feast_repo import apply_definitions
+from services.fraud.features import ROLLING_FEATURES
 from tests.integration.datasets import generated_payments
 from tests.servers import RedisEndpoint
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from events import DEADLETTER, EXPLANATION, PREDICTION, Decoded, KafkaRecord, Mode, decode_kafka
+from rtinfer.producer.kafka import produce_records
+from rtinfer.producer.payments import payment_events, payment_records
 from services.adapters.kafka.settings import KafkaSettings
-from services.producer.kafka import produce_records
-from services.producer.payments import payment_events, payment_records
 from services.scoring.service import ScoringService
 from services.scoring.settings import ScoringSettings
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up

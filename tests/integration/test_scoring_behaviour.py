@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from events import Decoded, Event, KafkaRecord, decode_kafka
+from rtinfer.model.synthetic import write_synthetic_artifact
+from rtinfer.producer.kafka import produce_records
 from services.adapters.kafka.settings import KafkaSettings
 from services.model.inprocess import InProcessModel
-from services.model.synthetic import write_synthetic_artifact
-from services.producer.kafka import produce_records
 from services.scoring.service import ScoringService
 from services.scoring.settings import ScoringSettings, Topics
 from tests.behaviour import scoring as behaviour

@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from events import Decoded, decode_kafka
+from rtinfer.producer.kafka import produce_records
+from rtinfer.producer.payments import payment_records
 from services.adapters.kafka.settings import KafkaSettings
-from services.producer.kafka import produce_records
-from services.producer.payments import payment_records
 from services.scoring.settings import ScoringSettings
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
 from tests.integration.scoring_env import ScoringEnv

@@ -8,10 +8,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from events import Decoded, decode_kafka
+from rtinfer.producer.kafka import produce_records
+from rtinfer.producer.payments import payment_records
 from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.tracing import make_tracer_provider
-from services.producer.kafka import produce_records
-from services.producer.payments import payment_records
 from services.scoring.service import ScoringService
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
 from tests.integration.scoring_env import ScoringEnv

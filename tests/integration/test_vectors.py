@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.adapters.milvus_index import MilvusLiteIndex
-from services.adapters.vector_common import MilvusIndexSettings, QueryMode, WeaviateIndexSettings
-from services.adapters.weaviate_index import WeaviateIndex
+from rtinfer.vectors.indexing import index_cases
+from services.adapters.vectors.common import MilvusIndexSettings, QueryMode, WeaviateIndexSettings
+from services.adapters.vectors.knn import exact_knn, recall_at_k
+from services.adapters.vectors.milvus_index import MilvusLiteIndex
+from services.adapters.vectors.weaviate_index import WeaviateIndex
 from services.core.errors import BadRequestError, DependencyUnavailable
 from services.core.ports import Case, FloatMatrix
-from services.vectors.indexing import index_cases
-from services.vectors.knn import exact_knn, recall_at_k
 from tests.servers import WeaviateEndpoint
 
 DIMENSIONS = 16

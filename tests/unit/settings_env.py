@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
+from services.adapters.vectors.settings import VectorSettings
 from services.features.settings import FeatureWriterSettings
 from services.model.settings import ModelServerSettings
 from services.monitor.settings import MonitorSettings
 from services.scoring.settings import ScoringSettings
-from services.vectors.settings import VectorSettings
 
 SETTINGS_BY_PREFIX: dict[str, type[BaseSettings]] = {
     "RTINFER_SCORING_": ScoringSettings,

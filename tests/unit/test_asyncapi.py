@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.asyncapi import DOCUMENT, build_document, render
+from rtinfer.asyncapi import DOCUMENT, build_document, render
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.stack.settings import KAFKA_VERSION, WEAVIATE_VERSION, StackSettings
+from rtinfer.stack.settings import KAFKA_VERSION, WEAVIATE_VERSION, StackSettings
 
 pytestmark = pytest.mark.unit
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"

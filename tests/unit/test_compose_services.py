@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from services.cli import build_parser
+from rtinfer.cli import build_parser
 from services.features.settings import FeatureWriterSettings
 from services.model.settings import ModelServerSettings
 from services.monitor.settings import MonitorSettings

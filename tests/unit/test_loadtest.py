@@ -12,7 +12,7 @@ from loadtest.loopback import NotLoopbackError, loopback_bootstrap, loopback_url
 from loadtest.payments import PaymentEvents
 from loadtest.run import locust_command, parse_args, verdict
 from loadtest.summary import RequestStats, read_stats
-from services.datagen import GeneratorConfig, generate
+from rtinfer.datagen import GeneratorConfig, generate
 
 pytestmark = pytest.mark.unit
 

@@ -352,7 +352,7 @@ def test_feast_cli_config_matches_what_the_services_build() -> None:
 
 
 def test_feast_cli_repo_defines_the_services_objects(monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.adapters.feast.definitions import build_repo
+    from services.fraud.feast_repo import build_repo
 
     job = km.one("Job", "rtinfer-feast-apply")
     [container] = job["spec"]["template"]["spec"]["containers"]

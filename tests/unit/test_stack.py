@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from services.stack.manager import Stack
-from services.stack.process import Launch, StackError, read_cmdline
-from services.stack.servers import Server, require_tool
-from services.stack.settings import StackSettings
+from rtinfer.stack.manager import Stack
+from rtinfer.stack.process import Launch, StackError, read_cmdline
+from rtinfer.stack.servers import Server, require_tool
+from rtinfer.stack.settings import StackSettings
 
 pytestmark = pytest.mark.unit
 

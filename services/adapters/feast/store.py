@@ -12,7 +12,6 @@ from feast import FeatureStore, RepoConfig
 from feast.data_source import PushMode
 from redis.exceptions import RedisError
 
-from services.adapters.feast.definitions import CARD_ROLLING_PUSH, build_repo
 from services.adapters.feast.settings import FeastSettings
 from services.core.errors import DependencyUnavailable
 from services.core.ports import StoredFeature
@@ -50,14 +49,6 @@ def repo_config(settings: FeastSettings) -> RepoConfig:
 def open_store(settings: FeastSettings) -> FeatureStore:
     settings.repo_dir.mkdir(parents=True, exist_ok=True)
     return FeatureStore(config=repo_config(settings))
-
-
-def apply_definitions(settings: FeastSettings) -> FeatureStore:
-    """Register the fraud repo's objects (what `feast apply` does) and return the store."""
-    store = open_store(settings)
-    definitions = build_repo(settings.data_dir, service_name=settings.feature_service)
-    store.apply(definitions.objects())  # type: ignore[arg-type]
-    return store
 
 
 class FeastOnlineFeatures:
@@ -116,7 +107,7 @@ def _rows(
 class FeastPusher:
     """Writes rolling rows to the online store through the repo's PushSource."""
 
-    def __init__(self, store: FeatureStore, push_source: str = CARD_ROLLING_PUSH) -> None:
+    def __init__(self, store: FeatureStore, push_source: str) -> None:
         self._store = store
         self._push_source = push_source
         self._async = store.config.online_store.type == "redis"

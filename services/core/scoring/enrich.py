@@ -81,16 +81,3 @@ def enrich_row(
 
 def _finite(value: float) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
-
-
-def payment_request_features(payment: Any, stored: Mapping[str, StoredFeature]) -> dict[str, float]:
-    """The fraud use case's request-time features (see services.core.features)."""
-    from services.core.features import request_features
-
-    return request_features(
-        payment.amount,
-        payment.timestamp,
-        str(payment.channel),
-        stored.get("card_last_payment_ts", StoredFeature(None, None)).value,
-        stored.get("card_mean_amount_7d", StoredFeature(None, None)).value,
-    )

@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-from services.bench.features_writer import Push, event_lags_s
-from services.bench.kafka_io import OutRecord
-from services.bench.latency import Percentiles, StageLog, latencies_ms, rate_per_s
-from services.bench.phases import tagged_records
+from benchmarks.features_writer import Push, event_lags_s
+from benchmarks.kafka_io import OutRecord
+from benchmarks.latency import Percentiles, StageLog, latencies_ms, rate_per_s
+from benchmarks.phases import tagged_records
 
 pytestmark = pytest.mark.unit
 

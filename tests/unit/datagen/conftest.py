@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from services.datagen import GeneratedData, GeneratorConfig, generate
+from rtinfer.datagen import GeneratedData, GeneratorConfig, generate
 
 SMALL = {"cards": 1_500, "merchants": 300, "days": 21}
 

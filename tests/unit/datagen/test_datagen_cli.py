@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from services.datagen import PAYMENTS_SCHEMA, Drift
-from services.datagen.cli import DRIFTS, register
+from rtinfer.datagen import PAYMENTS_SCHEMA, Drift
+from rtinfer.datagen.cli import DRIFTS, register
 
 pytestmark = pytest.mark.unit
 
@@ -73,6 +73,6 @@ def test_bad_arguments_exit_with_2(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_drift_choices_match_the_enum_and_the_cli_lists_the_module():
     assert tuple(drift.value for drift in Drift) == DRIFTS
-    from services.cli import COMMAND_MODULES
+    from rtinfer.cli import COMMAND_MODULES
 
-    assert "services.datagen.cli" in COMMAND_MODULES
+    assert "rtinfer.datagen.cli" in COMMAND_MODULES

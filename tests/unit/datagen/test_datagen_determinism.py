@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.datagen import STAGES, GeneratedData, GeneratorConfig, generate, write_dataset
+from rtinfer.datagen import STAGES, GeneratedData, GeneratorConfig, generate, write_dataset
 
 from .conftest import SMALL
 

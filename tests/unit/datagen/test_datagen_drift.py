@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.datagen import Drift, GeneratedData, GeneratorConfig, generate, summarize
-from services.datagen.catalog import COUNTRY_CODES, COUNTRY_UTC_OFFSET_H
-from services.datagen.drift import AMOUNT_DRIFT_FACTOR
+from rtinfer.datagen import Drift, GeneratedData, GeneratorConfig, generate, summarize
+from rtinfer.datagen.catalog import COUNTRY_CODES, COUNTRY_UTC_OFFSET_H
+from rtinfer.datagen.drift import AMOUNT_DRIFT_FACTOR
 
 from .conftest import SMALL
 

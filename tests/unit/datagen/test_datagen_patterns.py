@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.datagen import GeneratorConfig, generate
+from rtinfer.datagen import GeneratorConfig, generate
 
 pytestmark = pytest.mark.unit
 

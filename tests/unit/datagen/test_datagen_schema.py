@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from services.datagen import PAYMENTS_SCHEMA, GeneratedData, GeneratorConfig
+from rtinfer.datagen import PAYMENTS_SCHEMA, GeneratedData, GeneratorConfig
 
 pytestmark = pytest.mark.unit
 

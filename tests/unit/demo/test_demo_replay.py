@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from services.demo.prepare import split
-from services.demo.stream import replay_batches
+from rtinfer.demo.prepare import split
+from rtinfer.demo.stream import replay_batches
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ import pytest
 
 from events import EVENT_TYPES, PREDICTION
 from events.schemas import generate, render
-from services.cli import main
+from rtinfer.cli import main
 
 pytestmark = pytest.mark.unit
 

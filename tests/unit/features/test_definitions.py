@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from services.core.features import (
+from services.fraud.features import (
     DAY,
     HOUR,
     MINUTE,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from rtinfer.model.synthetic import synthetic_artifact
 from services.model.artifact import ModelArtifact
-from services.model.synthetic import synthetic_artifact
 
 
 @pytest.fixture(scope="session")

@@ -9,17 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rtinfer.model.synthetic import synthetic_data
+from services.core.model_metadata import ArtifactMetadata, Scaler
 from services.model.artifact import (
     METADATA_FILE,
     MODEL_FILE,
     ArtifactError,
     ModelArtifact,
     build_artifact,
-    embed,
     train_booster,
 )
-from services.model.metadata import ArtifactMetadata, Scaler
-from services.model.synthetic import synthetic_data
 
 pytestmark = pytest.mark.unit
 
@@ -215,12 +214,12 @@ def test_training_refuses_a_matrix_of_the_wrong_width() -> None:
 def test_embed_standardises_and_maps_missing_to_zero() -> None:
     scaler = Scaler(mean=(10.0, 0.0), scale=(2.0, 4.0))
 
-    vectors = embed([[12.0, np.nan], [10.0, -8.0]], scaler)
+    vectors = scaler.embed([[12.0, np.nan], [10.0, -8.0]])
 
     assert vectors.dtype == np.float32
     np.testing.assert_array_equal(vectors, np.array([[1.0, 0.0], [0.0, -2.0]], dtype=np.float32))
     with pytest.raises(ValueError, match=r"features must be \[rows, 2\]"):
-        embed([[1.0, 2.0, 3.0]], scaler)
+        scaler.embed([[1.0, 2.0, 3.0]])
 
 
 def test_scaler_fit_ignores_missing_values_and_constant_columns() -> None:

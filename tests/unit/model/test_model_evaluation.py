@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.model.evaluation import holdout_metrics, pr_auc, recall_at_fpr, roc_auc
+from rtinfer.model.evaluation import holdout_metrics, pr_auc, recall_at_fpr, roc_auc
 
 pytestmark = pytest.mark.unit
 

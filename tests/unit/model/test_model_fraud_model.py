@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from services.adapters.kserve_sdk import InferInput, InferRequest, InferResponse, InvalidInput
+from rtinfer.model.synthetic import synthetic_data
+from services.adapters.kserve.sdk import InferInput, InferRequest, InferResponse, InvalidInput
 from services.core.errors import BadRequestError
 from services.model.artifact import ArtifactError, ModelArtifact
 from services.model.inprocess import InProcessModel
 from services.model.server import ArtifactDataPlane, FraudModel
-from services.model.synthetic import synthetic_data
 
 pytestmark = pytest.mark.unit
 

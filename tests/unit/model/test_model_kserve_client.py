@@ -9,8 +9,8 @@ import httpx
 import numpy as np
 import pytest
 
-from services.adapters import kserve_wire as wire
-from services.adapters.kserve_client import KServeModelClient, _grpc_error
+from services.adapters.kserve import wire
+from services.adapters.kserve.client import KServeModelClient, _grpc_error
 from services.core.errors import BadRequestError, DependencyError, DependencyUnavailable
 
 pytestmark = pytest.mark.unit

@@ -27,8 +27,8 @@ from events import (
     label_event,
     prediction_id,
 )
-from services.monitor.reference import Reference, build_reference
-from services.monitor.report import ModelReference
+from services.core.monitoring.reference import Reference, build_reference
+from services.core.monitoring.report import ModelReference
 
 FEATURES = ("amount", "velocity_1h", "merchant_risk", "card_age_days")
 CONTRIBUTION_SD = {"amount": 0.8, "velocity_1h": 0.5, "merchant_risk": 0.3, "card_age_days": 0.2}
@@ -91,8 +91,13 @@ def metadata_json() -> dict[str, Any]:
         "name": MODEL_NAME,
         "version": MODEL_VERSION,
         "feature_names": list(FEATURES),
+        "created_at": "2026-01-01T00:00:00Z",
+        "training_window": {"start": "2025-12-01T00:00:00Z", "end": "2025-12-25T00:00:00Z"},
+        "holdout_window": {"start": "2025-12-25T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
         "thresholds": {"label": THRESHOLD, "review": 0.5, "decline": 0.8},
-        "metrics": {"roc_auc": 0.9},
+        "metrics": {"roc_auc": 0.9, "pr_auc": 0.4, "recall_at_fpr": {"fpr": 0.01, "recall": 0.5}},
+        "scaler": {"mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES)},
+        "seed": 1,
         "reference": reference_dict(),
     }
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from events import DRIFT_REPORT, LABEL, PREDICTION, Decision
-from services.monitor.bias import disparity
-from services.monitor.config import MonitorConfig
-from services.monitor.monitor import Monitor
+from services.core.monitoring.bias import disparity
+from services.core.monitoring.config import MonitorConfig
+from services.core.monitoring.monitor import Monitor
 from tests.unit.monitor.streams import T0, closing_prediction, model_reference, stream
 
 pytestmark = pytest.mark.unit

@@ -16,8 +16,8 @@ import pytest
 
 from events import DRIFT_ALERT, DRIFT_REPORT, LABEL, Event
 from events.drift import DriftReport
-from services.monitor.config import MonitorConfig
-from services.monitor.monitor import Monitor
+from services.core.monitoring.config import MonitorConfig
+from services.core.monitoring.monitor import Monitor
 from tests.unit.monitor.streams import FEATURES, T0, Drift, closing_prediction, model_reference, stream
 
 pytestmark = pytest.mark.unit

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from services.monitor.psi import psi
-from services.monitor.reference import Bins, bin_counts, bin_index, build_reference, quantile_edges
+from services.core.monitoring.psi import psi
+from services.core.monitoring.reference import Bins, bin_counts, bin_index, build_reference, quantile_edges
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.monitor.ranking import average_precision, precision_recall, roc_auc
+from services.core.monitoring.ranking import average_precision, precision_recall, roc_auc
 
 pytestmark = pytest.mark.unit
 

@@ -12,8 +12,8 @@ import pytest
 
 from events import DRIFT_REPORT, Event, encode_kafka
 from services.core.errors import DependencyUnavailable
-from services.monitor.config import MonitorConfig
-from services.monitor.monitor import Monitor, StateMismatchError
+from services.core.monitoring.config import MonitorConfig
+from services.core.monitoring.monitor import Monitor, StateMismatchError
 from services.monitor.runner import INVALID, SKIPPED, MonitorRunner, SourceRecord
 from services.monitor.snapshot import SnapshotFile
 from tests.unit.monitor.streams import T0, closing_prediction, model_reference, stream

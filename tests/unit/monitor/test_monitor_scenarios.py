@@ -31,17 +31,17 @@ import pytest
 
 from events import Decision, Event, ExplainReason, Explanation, FeatureUse, Prediction, explanation_event
 from events.drift import DriftReport
+from rtinfer.datagen import GeneratorConfig, generate
+from rtinfer.features.backfill import backfill
+from rtinfer.features.training_set import training_frame
+from rtinfer.model.train import TrainingConfig, TrainingResult, train_from_frame
 from services.adapters.feast.settings import FeastSettings
-from services.adapters.feast.store import apply_definitions
-from services.core.features import MODEL_FEATURES
-from services.datagen import GeneratorConfig, generate
-from services.features.backfill import backfill
-from services.features.training_set import training_frame
-from services.model.train import TrainingConfig, TrainingResult, train_from_frame
-from services.monitor.config import MonitorConfig
-from services.monitor.monitor import Monitor
-from services.monitor.reference import Reference
-from services.monitor.report import ModelReference
+from services.core.monitoring.config import MonitorConfig
+from services.core.monitoring.monitor import Monitor
+from services.core.monitoring.reference import Reference
+from services.core.monitoring.report import ModelReference
+from services.fraud.feast_repo import apply_definitions
+from services.fraud.features import MODEL_FEATURES
 from tests.unit.monitor.streams import prediction_event_at
 
 pytestmark = [pytest.mark.unit, pytest.mark.slow]

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from events import DRIFT_REPORT, Event
 from events.drift import DriftReport
-from services.monitor.config import MonitorConfig
-from services.monitor.monitor import Monitor, Observed
-from services.monitor.window import add_exact, window_start
+from services.core.monitoring.config import MonitorConfig
+from services.core.monitoring.monitor import Monitor, Observed
+from services.core.monitoring.window import add_exact, window_start
 from tests.unit.monitor.streams import (
     T0,
     closing_prediction,

@@ -10,10 +10,10 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from events import Decoded, Event, KafkaRecord, decode_kafka
+from rtinfer.model.synthetic import write_synthetic_artifact
 from services.adapters.kafka.publish import BrokerPublisher
 from services.adapters.kafka.records import keep_raw
 from services.model.inprocess import InProcessModel
-from services.model.synthetic import write_synthetic_artifact
 from services.scoring.service import ScoringService
 from services.scoring.settings import ScoringSettings, Topics
 from tests.behaviour import scoring as behaviour

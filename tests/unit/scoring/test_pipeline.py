@@ -10,7 +10,6 @@ import pytest
 from events import Decision, KafkaOrigin
 from events.testing import sample_payment_event
 from services.core.errors import DependencyUnavailable
-from services.core.scoring.enrich import payment_request_features
 from services.core.scoring.explain import ExplanationWorker
 from services.core.scoring.pipeline import ScoringItem, ScoringPipeline
 from services.core.scoring.policy import (
@@ -20,6 +19,7 @@ from services.core.scoring.policy import (
     ScoringPolicy,
     StalePolicy,
 )
+from services.fraud.request import payment_request_features
 from tests.unit.scoring.fakes import FEATURES, FakeFeatures, FakeLinearModel, FakeVectors, hours
 
 pytestmark = pytest.mark.unit

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from services.vectors.cases import cases_from_frame
+from services.fraud.cases import cases_from_frame
 
 pytestmark = pytest.mark.unit
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.vectors import cli
-from services.vectors.memory import InMemoryIndex
+from rtinfer.vectors import cli
+from services.adapters.vectors.memory import InMemoryIndex
 
 pytestmark = pytest.mark.unit
 

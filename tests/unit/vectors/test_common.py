@@ -9,8 +9,8 @@ from functools import partial
 import numpy as np
 import pytest
 
-from services.adapters import milvus_index, weaviate_index
-from services.adapters.vector_common import as_utc, check_upsert, gather_bounded
+from services.adapters.vectors import milvus_index, weaviate_index
+from services.adapters.vectors.common import as_utc, check_upsert, gather_bounded
 from services.core.errors import BadRequestError, DependencyUnavailable
 from services.core.ports import Case
 

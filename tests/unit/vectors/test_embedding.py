@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.vectors.embedding import Standardizer
+from services.core.embedding import Standardizer
 
 pytestmark = pytest.mark.unit
 
@@ -60,8 +60,7 @@ def test_rejects_wrong_width_and_incomplete_metadata(tmp_path: Path) -> None:
 
 
 def test_index_time_embedding_equals_query_time_embedding() -> None:
-    from services.model.artifact import embed
-    from services.model.metadata import Scaler
+    from services.core.model_metadata import Scaler
 
     rng = np.random.default_rng(5)
     features = rng.normal(loc=3, scale=2, size=(50, 4))
@@ -69,6 +68,6 @@ def test_index_time_embedding_equals_query_time_embedding() -> None:
     mean, scale = features[~np.isnan(features).any(axis=1)].mean(axis=0), np.array([0.5, 1.0, 2.0, 4.0])
 
     ours = Standardizer(("a", "b", "c", "d"), mean, scale).embed(features)
-    scoring = embed(features, Scaler(mean=tuple(mean), scale=tuple(scale)))
+    scoring = Scaler(mean=tuple(mean), scale=tuple(scale)).embed(features)
 
     assert np.array_equal(ours, scoring)

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from rtinfer.vectors.indexing import index_cases
+from services.adapters.vectors.memory import InMemoryIndex
 from services.core.ports import Case
-from services.vectors.indexing import index_cases
-from services.vectors.memory import InMemoryIndex
 
 pytestmark = pytest.mark.unit
 

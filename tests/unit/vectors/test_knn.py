@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.vectors.knn import exact_knn, recall_at_k, squared_distances
+from services.adapters.vectors.knn import exact_knn, recall_at_k, squared_distances
 
 pytestmark = pytest.mark.unit
 

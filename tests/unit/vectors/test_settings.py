@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from services.adapters.vector_common import MilvusIndexSettings, QueryMode, WeaviateIndexSettings
-from services.vectors.settings import VectorSettings
+from services.adapters.vectors.common import MilvusIndexSettings, QueryMode, WeaviateIndexSettings
+from services.adapters.vectors.settings import VectorSettings
 
 pytestmark = pytest.mark.unit
 

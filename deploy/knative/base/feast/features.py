@@ -1,6 +1,6 @@
 """Feast repo for the `feast` CLI on the cluster: rtinfer's own feature definitions.
 
-The objects come from services/adapters/feast/definitions.py with the batch sources where the
+The objects come from services/fraud/feast_repo.py with the batch sources where the
 services' RTINFER_*_FEAST__DATA_DIR points, so `feast apply` registers exactly what
 `rtinfer features apply` would.
 """
@@ -8,7 +8,7 @@ services' RTINFER_*_FEAST__DATA_DIR points, so `feast apply` registers exactly w
 import os
 from pathlib import Path
 
-from services.adapters.feast.definitions import build_repo
+from services.fraud.feast_repo import build_repo
 
 _repo = build_repo(
     Path(os.environ.get("RTINFER_FEAST_DATA_DIR", "/var/lib/rtinfer/features")),

@@ -1,0 +1,1 @@
+"""`rtinfer features`: Feast apply/materialize, the offline backfill and point-in-time training sets."""

@@ -1,0 +1,1 @@
+"""`rtinfer monitor`: reports rendered for people (tables, plots)."""

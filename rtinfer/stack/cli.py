@@ -1,0 +1,69 @@
+"""The `rtinfer stack` command group."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rtinfer.stack.manager import Stack
+from rtinfer.stack.process import StackError
+from rtinfer.stack.settings import StackSettings
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    stack = commands.add_parser(
+        "stack",
+        help="native local Kafka, Redis and Weaviate (no Docker)",
+        description="Run Kafka 4.3.1 (KRaft), Redis and Weaviate natively on 127.0.0.1. "
+        "Ports default to 9092/9093, 6379, 8080 (gRPC 50051); override with "
+        "RTINFER_STACK_KAFKA_PORT, RTINFER_STACK_REDIS_PORT, RTINFER_STACK_WEAVIATE_PORT, "
+        "RTINFER_STACK_WEAVIATE_GRPC_PORT. Downloads and data go to ~/.cache/rtinfer "
+        "(RTINFER_STACK_CACHE_DIR).",
+    )
+    actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help_text in [
+        ("up", "build or fetch what is missing, start what is not running, wait until healthy"),
+        ("down", "stop the servers this stack started (pid files only)"),
+        ("status", "show each server, its port, pid and health"),
+        ("env", 'print the env settings services and tests read (eval "$(rtinfer stack env)")'),
+    ]:
+        action = actions.add_parser(name, help=help_text, description=help_text)
+        action.add_argument(
+            "--only",
+            action="append",
+            choices=["kafka", "redis", "weaviate"],
+            help="restrict to this server (repeatable)",
+        )
+        action.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = StackSettings()
+    try:
+        stack = Stack(settings, only=args.only)
+        if args.action == "up":
+            started = stack.up()
+            print(f"stack up: started {', '.join(started) if started else 'nothing (all running)'}")
+            print(f"env settings written to {settings.env_file}")
+        elif args.action == "down":
+            stopped = stack.down()
+            print(f"stack down: stopped {', '.join(stopped) if stopped else 'nothing'}")
+        elif args.action == "status":
+            return _print_status(stack)
+        else:
+            for key, value in settings.service_env().items():
+                print(f"export {key}={value}")
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_status(stack: Stack) -> int:
+    print(f"{'service':<10} {'port':>6} {'pid':>8}  state")
+    all_healthy = True
+    for status in stack.status():
+        pid = str(status.pid) if status.pid else "-"
+        print(f"{status.name:<10} {status.port:>6} {pid:>8}  {status.state}")
+        all_healthy &= status.healthy
+    return 0 if all_healthy else 3

@@ -1,0 +1,1 @@
+"""`rtinfer vectors`: indexing labelled cases and querying an index."""

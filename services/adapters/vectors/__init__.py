@@ -1,0 +1,1 @@
+"""Vector search backends (Weaviate, Milvus Lite, in-memory), their settings, factory and embedding."""

@@ -1,0 +1,1 @@
+"""The scoring deployable: Kafka pull and HTTP push ingress around one scoring runtime."""

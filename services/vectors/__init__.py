@@ -1,1 +1,0 @@
-"""Vector search over labelled past cases: settings, embedding, indexing, exact oracle, CLI."""
