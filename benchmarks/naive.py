@@ -34,10 +34,9 @@ from services.adapters.feast.store import FeastOnlineFeatures, open_store
 from services.adapters.kserve.client import KServeModelClient
 from services.adapters.kserve.client import Protocol as ModelProtocol
 from services.adapters.vectors.factory import make_index
-from services.core.ports import ModelInfo, VectorIndexPort
+from services.core.ports import Embedder, ModelInfo, VectorIndexPort
 from services.core.ports import Neighbour as FoundNeighbour
 from services.core.scoring.enrich import EnrichedRow, enrich_row
-from services.core.scoring.pipeline import Embedder
 from services.core.scoring.policy import ScoringPolicy
 from services.fraud.request import payment_request_features
 

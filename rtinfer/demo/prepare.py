@@ -18,7 +18,7 @@ from services.adapters.vectors.factory import make_index
 from services.adapters.vectors.settings import VectorSettings
 from services.fraud.cases import cases_from_frame
 from services.fraud.feast_repo import apply_definitions
-from services.model.artifact import ArtifactError, ModelArtifact, embed
+from services.model.artifact import ArtifactError, ModelArtifact
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ async def prepare_vectors(
     cases, raw = cases_from_frame(cases_frame, artifact.feature_names)
     index = make_index(settings)
     try:
-        written = await index_cases(index, cases, embed(raw, artifact.metadata.scaler), batch_size=5000)
+        written = await index_cases(index, cases, artifact.metadata.scaler.embed(raw), batch_size=5000)
     finally:
         await index.close()
     marker.write_text(artifact.version)

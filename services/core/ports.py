@@ -1,14 +1,22 @@
-"""Ports: the small interfaces the pure pipeline depends on. Adapters implement them."""
+"""Ports: every small interface the pure logic depends on, in one module. Adapters implement them.
+
+Model, vector index and online features (scoring), event publishing and sinks (all services),
+rolling state and the online-store pusher (feature writer), and the two functions a use case
+plugs in (request-time features, embedding).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
+
+from events import Event
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -99,3 +107,39 @@ class FeaturesPort(Protocol):
     """Online feature reads for a batch: one call, one row per entity row, in order."""
 
     async def read(self, entity_rows: list[dict[str, str]]) -> list[dict[str, StoredFeature]]: ...
+
+
+# (payload, stored features) -> request-time features; the use case's function, chosen by settings.
+RequestFeatureFn = Callable[[Any, Mapping[str, StoredFeature]], dict[str, float]]
+# Rows of raw model features -> embeddings for vector search (services.core.embedding).
+Embedder = Callable[[FloatMatrix], FloatMatrix]
+
+# Events to one topic, returning once the broker acknowledged every one.
+Publish = Callable[[str, Sequence[Event[Any]]], Awaitable[None]]
+# Events to a topic fixed by the caller (explanations, dead letters).
+EventSink = Callable[[Sequence[Event[Any]]], Awaitable[None]]
+
+
+class EventPublisher(Protocol):
+    """A started producer that publishes events and waits for their acknowledgements."""
+
+    async def start(self) -> None: ...
+
+    async def publish(self, topic: str, events: Sequence[Event[Any]]) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+FactT_contra = TypeVar("FactT_contra", contravariant=True)
+
+
+class RollingState(Protocol[FactT_contra]):
+    """Per-entity rolling aggregates, idempotent by event id: facts in, each entity's latest row out."""
+
+    async def add(self, facts: Sequence[FactT_contra]) -> dict[str, dict[str, float]]: ...
+
+
+class Pusher(Protocol):
+    """Writes feature rows to the online store."""
+
+    async def push(self, rows: pd.DataFrame) -> None: ...

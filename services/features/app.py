@@ -22,9 +22,10 @@ from services.adapters.kafka.publish import publish_events
 from services.adapters.kafka.records import keep_raw, source_records
 from services.adapters.telemetry import setup_metrics
 from services.core.errors import DependencyError
+from services.core.ports import Pusher, RollingState
 from services.features.settings import FeatureWriterSettings
-from services.features.state import RedisCardState
-from services.features.writer import CardState, FeatureWriter, Pusher
+from services.features.state import PaymentFact, RedisCardState
+from services.features.writer import FeatureWriter
 from services.fraud.feast_repo import CARD_ROLLING_PUSH, apply_definitions
 
 log = logging.getLogger("rtinfer.features")
@@ -36,7 +37,7 @@ def build_app(
     *,
     pusher: Pusher | None = None,
     redis_client: aioredis.Redis | None = None,
-    state: CardState | None = None,
+    state: RollingState[PaymentFact] | None = None,
 ) -> tuple[FastStream, KafkaBroker]:
     """The app and its broker. Collaborators may be injected (tests); else made at start-up."""
     broker = broker or make_broker(settings.kafka, "features")

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_random_exponential
@@ -18,18 +18,8 @@ from events import Decoded, Event, KafkaOrigin, Payment, dead_letter_event, deco
 from events.reasons import ReasonCode
 from services.adapters.kafka.records import SourceRecord
 from services.core.errors import DependencyError
+from services.core.ports import EventSink, Pusher, RollingState
 from services.features.state import PaymentFact
-
-
-class CardState(Protocol):
-    async def add(self, facts: Sequence[PaymentFact]) -> dict[str, dict[str, float]]: ...
-
-
-class Pusher(Protocol):
-    async def push(self, rows: pd.DataFrame) -> None: ...
-
-
-DeadLetterSink = Callable[[Sequence[Event[Any]]], Awaitable[None]]
 
 
 @dataclass
@@ -46,9 +36,9 @@ class FeatureWriter:
 
     def __init__(
         self,
-        state: CardState,
+        state: RollingState[PaymentFact],
         pusher: Pusher,
-        dead_letters: DeadLetterSink,
+        dead_letters: EventSink,
         *,
         source: str,
         max_event_bytes: int = 65536,

@@ -8,16 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from opentelemetry.trace import Tracer
 
 from services.core.model_metadata import ArtifactMetadata, MetadataError, read_metadata
-from services.core.ports import FeaturesPort, ModelPort, VectorIndexPort
-from services.core.scoring.enrich import RequestFeatureFn
+from services.core.ports import FeaturesPort, ModelPort, Publish, RequestFeatureFn, VectorIndexPort
 from services.core.scoring.explain import ExplanationWorker
 from services.core.scoring.pipeline import ScoringPipeline
 from services.scoring.metrics import ScoringMetrics
-from services.scoring.runtime import Outputs, Publish, ScoringRuntime
+from services.scoring.runtime import Outputs, ScoringRuntime
 from services.scoring.settings import ScoringSettings
 
 

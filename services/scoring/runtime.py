@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,12 +22,12 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_r
 from events import DecodeFailure, Event, HttpOrigin, KafkaOrigin, dead_letter_event
 from services.adapters.tracing import context_of, traceparent_of
 from services.core.errors import DependencyError
+from services.core.ports import Publish
 from services.core.scoring.explain import ExplanationWorker
 from services.core.scoring.pipeline import BatchResult, Scored, ScoringItem, ScoringPipeline
 from services.scoring.metrics import ScoringMetrics
 
 log = logging.getLogger("rtinfer.scoring")
-Publish = Callable[[str, Sequence[Event[Any]]], Awaitable[None]]
 
 
 class DependencyDown(Exception):

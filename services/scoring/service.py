@@ -18,10 +18,10 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from events import Event
 from services.adapters.kafka.broker import make_broker
-from services.adapters.kafka.publish import AiokafkaPublisher, EventPublisher
+from services.adapters.kafka.publish import AiokafkaPublisher
 from services.adapters.telemetry import setup_metrics
 from services.adapters.tracing import make_tracer_provider
-from services.core.ports import FeaturesPort, ModelPort, VectorIndexPort
+from services.core.ports import EventPublisher, FeaturesPort, ModelPort, VectorIndexPort
 from services.scoring.components import Components, build_components
 from services.scoring.http_ingress import build_http_app, run_checks
 from services.scoring.kafka_ingress import KafkaIngress

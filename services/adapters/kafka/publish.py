@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -19,14 +19,6 @@ from faststream.kafka import KafkaBroker
 from events import Event, Mode, encode_kafka
 from services.adapters.kafka.settings import KafkaSettings
 from services.core.errors import DependencyUnavailable
-
-
-class EventPublisher(Protocol):
-    async def start(self) -> None: ...
-
-    async def publish(self, topic: str, events: Sequence[Event[Any]]) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 class AiokafkaPublisher:

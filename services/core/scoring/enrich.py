@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,13 +11,10 @@ from typing import Any
 import numpy as np
 
 from events import FeatureUse
-from services.core.ports import StoredFeature
+from services.core.ports import RequestFeatureFn, StoredFeature
 from services.core.scoring.policy import FreshnessPolicy, StalePolicy
 
 FUTURE_TOLERANCE_S = 1.0
-
-# (payload, stored features) -> request-time features; chosen by configuration.
-RequestFeatureFn = Callable[[Any, Mapping[str, StoredFeature]], dict[str, float]]
 
 
 @dataclass(frozen=True)

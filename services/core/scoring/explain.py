@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,11 +14,10 @@ import numpy as np
 
 from events import Event, Explanation, TopContribution, explanation_event
 from services.core.errors import DependencyError
-from services.core.ports import ModelPort
+from services.core.ports import EventSink, ModelPort
 from services.core.scoring.pipeline import Scored
 
 log = logging.getLogger("rtinfer.explain")
-ExplanationSink = Callable[[Sequence[Event[Explanation]]], Awaitable[None]]
 
 
 @dataclass
@@ -75,7 +74,7 @@ class ExplanationWorker:
     def __init__(
         self,
         model: ModelPort,
-        sink: ExplanationSink,
+        sink: EventSink,
         feature_names: Sequence[str],
         *,
         source: str,

@@ -29,12 +29,17 @@ from events import (
     prediction_event,
 )
 from services.core.errors import DependencyError, DependencyUnavailable
-from services.core.ports import FeaturesPort, ModelInfo, ModelPort, VectorIndexPort
+from services.core.ports import (
+    Embedder,
+    FeaturesPort,
+    ModelInfo,
+    ModelPort,
+    RequestFeatureFn,
+    VectorIndexPort,
+)
 from services.core.ports import Neighbour as FoundNeighbour
-from services.core.scoring.enrich import EnrichedRow, RequestFeatureFn, enrich_row
+from services.core.scoring.enrich import EnrichedRow, enrich_row
 from services.core.scoring.policy import ScoringPolicy, StalePolicy
-
-Embedder = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]
 
 
 @dataclass(frozen=True)
