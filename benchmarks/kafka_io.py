@@ -71,7 +71,7 @@ async def paced_send(
 
     acks=all and idempotent, as the services' producers; every send is awaited before returning.
     """
-    producer = AIOKafkaProducer(**kafka.aiokafka_kwargs(), acks="all", enable_idempotence=True, linger_ms=2)
+    producer = AIOKafkaProducer(**kafka.producer_kwargs(linger_ms=2))
     summary = SendSummary()
     pending: list[asyncio.Future[Any]] = []
     await producer.start()

@@ -89,7 +89,7 @@ def consumer_for(kafka: KafkaSettings, topics: TopicSet, **options: object) -> A
 
 def producer_for(kafka: KafkaSettings) -> AIOKafkaProducer:
     # The scoring service's producer settings (services.adapters.kafka.broker.make_broker).
-    return AIOKafkaProducer(**kafka.aiokafka_kwargs(), acks="all", enable_idempotence=True, linger_ms=2)
+    return AIOKafkaProducer(**kafka.producer_kwargs(linger_ms=2))
 
 
 class EchoRunner:

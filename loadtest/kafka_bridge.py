@@ -143,9 +143,7 @@ class KafkaBridge:
         self._stop = asyncio.Event()
         self._warm = asyncio.Event()  # set when the last warm-up prediction arrived
         partitions = await self._prediction_partitions()
-        self._producer = AIOKafkaProducer(
-            **self.kafka.aiokafka_kwargs(), acks="all", enable_idempotence=True, linger_ms=2
-        )
+        self._producer = AIOKafkaProducer(**self.kafka.producer_kwargs(linger_ms=2))
         consumer = AIOKafkaConsumer(
             **self.kafka.aiokafka_kwargs(), enable_auto_commit=False, auto_offset_reset="latest"
         )

@@ -45,7 +45,7 @@ async def read_dead_letters(
 
 
 async def publish_replays(kafka: KafkaSettings, plan: list[Replay]) -> int:
-    producer = AIOKafkaProducer(**kafka.aiokafka_kwargs(), acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka.producer_kwargs())
     await producer.start()
     sent = 0
     try:

@@ -41,12 +41,7 @@ async def produce_records(
     Stops at the end of `records` or after `duration_s`. Every send is awaited before
     returning, so the summary counts real acknowledgements.
     """
-    producer = AIOKafkaProducer(
-        **kafka.aiokafka_kwargs(),
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-    )
+    producer = AIOKafkaProducer(**kafka.producer_kwargs(linger_ms=5))
     summary = ProduceSummary()
     pending: set[asyncio.Future[object]] = set()
 

@@ -13,7 +13,7 @@ from services.core.errors import BadRequestError
 from services.core.ports import Explanations, FloatMatrix, ModelInfo
 from services.model.artifact import ModelArtifact
 from services.model.server import FraudModel
-from services.model.tensors import FEATURES_INPUT, SCORE_OUTPUT
+from services.adapters.kserve.tensors import FEATURES_INPUT, SCORE_OUTPUT
 
 DEPENDENCY = "model"
 

@@ -15,28 +15,16 @@ import numpy as np
 import numpy.typing as npt
 
 from services.adapters.kserve.sdk import InferInput, InferOutput, InferRequest, InferResponse, InvalidInput
+from services.adapters.kserve.tensors import (
+    COLUMN_DATATYPES,
+    FEATURES_INPUT,
+    LABEL_OUTPUT,
+    MATRIX_DATATYPES,
+    OUTPUT_NAMES,
+    SCORE_OUTPUT,
+    THRESHOLD_PARAMETER,
+)
 from services.model.predictor import Scores
-
-FEATURES_INPUT = "features"
-SCORE_OUTPUT = "score"
-LABEL_OUTPUT = "label"
-OUTPUT_NAMES = (SCORE_OUTPUT, LABEL_OUTPUT)
-THRESHOLD_PARAMETER = "label_threshold"
-MATRIX_DATATYPES = ("FP32", "FP64")
-COLUMN_DATATYPES = ("FP32", "FP64", "INT32", "INT64")
-
-
-def input_metadata(feature_names: Sequence[str]) -> list[dict[str, Any]]:
-    """V2 model metadata inputs: the matrix form, then one entry per feature in column order."""
-    matrix = {"name": FEATURES_INPUT, "datatype": "FP32", "shape": [-1, len(feature_names)]}
-    return [matrix] + [{"name": name, "datatype": "FP32", "shape": [-1]} for name in feature_names]
-
-
-def output_metadata() -> list[dict[str, Any]]:
-    return [
-        {"name": SCORE_OUTPUT, "datatype": "FP32", "shape": [-1]},
-        {"name": LABEL_OUTPUT, "datatype": "INT32", "shape": [-1]},
-    ]
 
 
 def features_from_request(request: InferRequest, feature_names: Sequence[str]) -> npt.NDArray[Any]:

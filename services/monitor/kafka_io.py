@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from events import DRIFT_ALERT, DRIFT_REPORT, Event
 from events.drift import DriftReport
 from services.adapters.kafka.publish import publish_events
+from services.adapters.kafka.records import as_bytes
 from services.adapters.kafka.settings import KafkaSettings
 from services.core.errors import DependencyUnavailable
 from services.monitor.reports_file import append_reports, decode_reports
@@ -70,7 +71,7 @@ async def _read_tail(
         while time.monotonic() < deadline and not await _at_end(consumer, ends):
             batches = await consumer.getmany(timeout_ms=500)
             records.extend(
-                (_as_bytes(record.value) or b"", [(name, bytes(value)) for name, value in record.headers])
+                (as_bytes(record.value) or b"", [(name, bytes(value)) for name, value in record.headers])
                 for batch in batches.values()
                 for record in batch
             )
@@ -99,13 +100,3 @@ async def _at_end(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -
         if await consumer.position(partition) < end:
             return False
     return True
-
-
-def _as_bytes(raw: Any) -> bytes | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bytes):
-        return raw
-    if isinstance(raw, str):
-        return raw.encode()
-    return bytes(raw)

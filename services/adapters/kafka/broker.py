@@ -6,7 +6,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from services.adapters.kafka.settings import KafkaSettings
+from services.adapters.kafka.settings import DELIVERY_GUARANTEES, KafkaSettings
 
 
 def make_broker(kafka: KafkaSettings, role: str, **options: Any) -> KafkaBroker:
@@ -18,7 +18,6 @@ def make_broker(kafka: KafkaSettings, role: str, **options: Any) -> KafkaBroker:
         kafka.bootstrap,
         client_id=f"{kafka.client_id}-{role}",
         security=kafka.faststream_security(),
-        acks="all",
-        enable_idempotence=True,
+        **DELIVERY_GUARANTEES,
         **options,
     )

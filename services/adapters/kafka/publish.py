@@ -27,13 +27,7 @@ class AiokafkaPublisher:
     def __init__(
         self, kafka: KafkaSettings, client_id: str, linger_ms: int = 2, mode: Mode = Mode.BINARY
     ) -> None:
-        self._options: dict[str, Any] = {
-            **kafka.aiokafka_kwargs(),
-            "client_id": client_id,
-            "acks": "all",
-            "enable_idempotence": True,
-            "linger_ms": linger_ms,
-        }
+        self._options = kafka.producer_kwargs(client_id=client_id, linger_ms=linger_ms)
         self._producer: AIOKafkaProducer | None = None
         self._mode = mode
 

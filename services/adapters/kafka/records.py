@@ -27,15 +27,16 @@ def source_records(raw_message: Any) -> list[SourceRecord]:
             topic=record.topic,
             partition=int(record.partition or 0),
             offset=int(record.offset or 0),
-            key=_as_bytes(record.key),
-            value=_as_bytes(record.value) or b"",
-            headers=[(name, _as_bytes(value) or b"") for name, value in (record.headers or ())],
+            key=as_bytes(record.key),
+            value=as_bytes(record.value) or b"",
+            headers=[(name, as_bytes(value) or b"") for name, value in (record.headers or ())],
         )
         for record in records
     ]
 
 
-def _as_bytes(raw: Any) -> bytes | None:
+def as_bytes(raw: Any) -> bytes | None:
+    """A record key, value or header value as bytes (None stays None)."""
     if raw is None:
         return None
     if isinstance(raw, bytes):

@@ -1,6 +1,6 @@
 """Open inference protocol messages for a feature matrix: V2 REST (binary tensor extension), V2 gRPC.
 
-No I/O here: kserve_client.py sends what these functions build and hands back what they parse.
+No I/O here: client.py sends what these functions build and hands back what they parse.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ import numpy as np
 import numpy.typing as npt
 
 from services.adapters.kserve.sdk import grpc_predict_v2_pb2 as pb
+from services.adapters.kserve.tensors import FEATURES_INPUT, SCORE_OUTPUT, THRESHOLD_PARAMETER
 from services.core.errors import DependencyError
 from services.core.ports import Explanations, FloatMatrix
 
 DEPENDENCY = "kserve"
-FEATURES_INPUT = "features"
-SCORE_OUTPUT = "score"
-THRESHOLD_PARAMETER = "label_threshold"
 HEADER_LENGTH = "inference-header-content-length"
 _LITTLE_ENDIAN_FP32 = np.dtype("<f4")
 

@@ -11,13 +11,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from events import Event, Explanation, TopContribution, explanation_event
 from services.core.errors import DependencyError
-from services.core.ports import EventSink, ModelPort
+from services.core.ports import EventSink, Explanations, FloatMatrix, ModelPort
 from services.core.scoring.pipeline import Scored
 
 log = logging.getLogger("rtinfer.explain")
+EXPLAIN_ATTEMPTS = 3
+EXPLAIN_BACKOFF_S = 0.5
 
 
 @dataclass
@@ -130,17 +139,30 @@ class ExplanationWorker:
                 for _ in batch:
                     self._queue.task_done()
 
+    async def _explain_with_retry(self, matrix: FloatMatrix, rows: int) -> Explanations:
+        """Three attempts, 0.5 s then 1 s apart; the last DependencyError is raised."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(DependencyError),
+            stop=stop_after_attempt(EXPLAIN_ATTEMPTS),
+            wait=wait_exponential(multiplier=EXPLAIN_BACKOFF_S, min=EXPLAIN_BACKOFF_S),
+            before_sleep=lambda state: self._delayed(state, rows),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._model.explain(matrix)
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    def _delayed(self, state: RetryCallState, rows: int) -> None:
+        self.counters.delayed += rows
+        error = state.outcome.exception() if state.outcome else None
+        log.warning("explain failed (attempt %d): %s", state.attempt_number, error)
+
     async def _explain(self, batch: list[Scored]) -> None:
         matrix = np.stack([item.features for item in batch]).astype(np.float32)
-        for attempt in range(3):
-            try:
-                result = await self._model.explain(matrix)
-                break
-            except DependencyError as error:
-                self.counters.delayed += len(batch)
-                log.warning("explain failed (attempt %d): %s", attempt + 1, error)
-                await asyncio.sleep(0.5 * 2**attempt)
-        else:
+        try:
+            result = await self._explain_with_retry(matrix, len(batch))
+        except DependencyError:
             self.counters.dropped += len(batch)
             return
         now = self._clock()

@@ -14,7 +14,18 @@ pytestmark = pytest.mark.unit
 
 
 def test_standardizes_with_the_stored_scaler(tmp_path: Path) -> None:
-    metadata = {"feature_names": ["amount", "velocity"], "scaler": {"mean": [10.0, 2.0], "scale": [5.0, 0.5]}}
+    metadata = {
+        "version": "v1",
+        "created_at": "2026-01-01T00:00:00Z",
+        "feature_names": ["amount", "velocity"],
+        "feature_service": "fraud_v1",
+        "training_window": {"start": "2025-12-01T00:00:00Z", "end": "2025-12-25T00:00:00Z"},
+        "holdout_window": {"start": "2025-12-25T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
+        "metrics": {"roc_auc": 0.9, "pr_auc": 0.5, "recall_at_fpr": {"fpr": 0.01, "recall": 0.4}},
+        "thresholds": {"label": 0.5, "review": 0.5, "decline": 0.9},
+        "scaler": {"mean": [10.0, 2.0], "scale": [5.0, 0.5]},
+        "seed": 1,
+    }
     (tmp_path / "metadata.json").write_text(json.dumps(metadata))
 
     standardizer = Standardizer.from_model_dir(tmp_path)
