@@ -1,5 +1,6 @@
-# One image for every rtinfer service: scoring, feature writer, model server, monitor, the
-# `rtinfer` CLI (producer, trainer) and the locust load test.
+# One image for every rtinfer service: scoring, feature writer, model server, monitor, and the
+# `rtinfer` CLI (producer, trainer). It holds the runtime dependencies plus the `tools` extra;
+# the load test, benchmarks and tests are not in it.
 #
 #   docker build -t rtinfer:0.1.0 .
 #   docker run --rm rtinfer:0.1.0                      # rtinfer --help
@@ -16,14 +17,15 @@ RUN apt-get update \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-# Dependencies first (pinned by constraints.txt), so a source change reuses this layer.
+# Dependencies first (pinned by constraints.txt), so a source change reuses this layer: the
+# runtime's and the `tools` extra's, read from pyproject.toml.
 COPY pyproject.toml constraints.txt README.md ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+print('\n'.join(p['dependencies'] + p['optional-dependencies']['tools']))" > /tmp/requirements.txt \
     && pip install -c constraints.txt -r /tmp/requirements.txt
 COPY events events
 COPY services services
-COPY loadtest loadtest
+COPY rtinfer rtinfer
 RUN pip install --no-deps .
 
 FROM python:3.11-slim

@@ -5,18 +5,27 @@ RTINFER_CACHE ?= $(HOME)/.cache/rtinfer
 export PIP_CACHE_DIR ?= $(RTINFER_CACHE)/pip
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The runtime (what the four services need) plus every extra: the rtinfer CLI (tools), locust
+# (load), the benchmarks (bench) and the test and lint tools (dev).
+EXTRAS := dev,tools,load,bench
 
-.PHONY: venv test test-unit lint fmt stack-up stack-down stack-status lock demo load bench clean
+.PHONY: venv system-packages test test-unit lint lint-imports fmt stack-up stack-down stack-status lock demo load bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
 	@touch $@
 
 venv: $(STAMP)
 
-## test: the whole suite against real servers (native stack unless env vars or Docker say otherwise)
+## system-packages: the Debian packages the native stack needs (redis-server; a JRE and Maven when
+## java/mvn are missing), installed with apt-get as root, else the exact command is printed
+system-packages:
+	bash scripts/ensure-system-packages.sh
+
+## test: the whole suite against real servers (native stack unless env vars or Docker say otherwise;
+## for the native stack, scripts/run-tests.sh installs missing system packages first)
 test: venv
 	VENV=$(VENV) bash scripts/run-tests.sh $(PYTEST_ARGS)
 
@@ -24,16 +33,21 @@ test: venv
 test-unit: venv
 	$(BIN)/pytest -m unit $(PYTEST_ARGS)
 
-lint: venv
+## lint: ruff (lint + format check), mypy, and the import contracts (import-linter)
+lint: venv lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## lint-imports: the import contracts in pyproject.toml ([tool.importlinter])
+lint-imports: venv
+	$(BIN)/lint-imports
 
 fmt: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-stack-up: venv
+stack-up: venv system-packages
 	$(BIN)/rtinfer stack up
 
 stack-down: venv
@@ -51,7 +65,7 @@ LOAD_TIME ?= 60s
 
 ## load: locust headless, LOAD_TIME at LOAD_RATE payments/s against the native stack (127.0.0.1 only);
 ## starts the model server and scoring service it needs, stops them after; reports in loadtest/reports/
-load: venv
+load: venv system-packages
 	VENV=$(VENV) LOAD_RATE=$(LOAD_RATE) LOAD_TIME=$(LOAD_TIME) LOAD_ARGS="$(LOAD_ARGS)" bash scripts/load.sh
 
 ## bench: every benchmark, figures printed (not tests)
@@ -67,8 +81,8 @@ lock:
 	rm -rf $(RTINFER_CACHE)/lock-venv
 	$(PYTHON) -m venv $(RTINFER_CACHE)/lock-venv
 	$(RTINFER_CACHE)/lock-venv/bin/pip install -q --upgrade pip
-	$(RTINFER_CACHE)/lock-venv/bin/pip install -q '.[dev]'
-	{ echo "# Pinned versions known to resolve together (pip install -c constraints.txt -e '.[dev]')."; \
+	$(RTINFER_CACHE)/lock-venv/bin/pip install -q '.[$(EXTRAS)]'
+	{ echo "# Pinned versions known to resolve together (pip install -c constraints.txt -e '.[$(EXTRAS)]')."; \
 	  echo "# Regenerate: make lock"; \
 	  $(RTINFER_CACHE)/lock-venv/bin/pip freeze | grep -v -e '^-e' -e '^rtinfer' | sort -f; } > constraints.txt
 

@@ -12,7 +12,6 @@ COMMAND_MODULES = [
     "rtinfer.stack.cli",
     "rtinfer.datagen.cli",
     "rtinfer.eventscli",
-    "benchmarks.cli",
     "rtinfer.features.cli",
     "rtinfer.producer.cli",
     "rtinfer.model.cli",
@@ -21,6 +20,8 @@ COMMAND_MODULES = [
     "rtinfer.demo.cli",
     "rtinfer.vectors.cli",
 ]
+# Installed from a checkout (the `bench` extra); absent from the service image.
+OPTIONAL_COMMAND_MODULES = {"benchmarks.cli": "benchmarks"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(commands)
+    for module_name, package in OPTIONAL_COMMAND_MODULES.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != package:
+                raise
+            continue
+        module.register(commands)
     return parser
 
 

@@ -1,8 +1,11 @@
-"""The stack manager with stand-in processes: idempotent up, port clash, rollback, down."""
+"""The stack manager with stand-in processes (idempotent up, port clash, rollback, down) and the
+system-packages script with stand-in tools."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -92,3 +95,53 @@ def test_down_ignores_pid_files_of_foreign_processes(settings: StackSettings, tm
 def test_missing_tool_names_it_and_how_to_get_it() -> None:
     with pytest.raises(StackError, match="'no-such-tool-xyz' is not on PATH; apt-get install it"):
         require_tool("no-such-tool-xyz", "apt-get install it")
+
+
+# -- scripts/ensure-system-packages.sh, with stand-in tools on a PATH of our own -----------------
+
+ENSURE = Path(__file__).resolve().parents[2] / "scripts" / "ensure-system-packages.sh"
+
+
+def _stub_path(tmp_path: Path, tools: dict[str, str]) -> str:
+    """A folder holding stand-in executables (name -> shell body), to be the whole PATH."""
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    for name, body in tools.items():
+        stub = stubs / name
+        stub.write_text(f"#!/bin/sh\n{body}\n")
+        stub.chmod(0o755)
+    return str(stubs)
+
+
+def _ensure(path: str) -> subprocess.CompletedProcess[str]:
+    bash = shutil.which("bash") or "/bin/bash"
+    return subprocess.run(
+        [bash, str(ENSURE)], env={"PATH": path}, capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+def test_ensure_system_packages_does_nothing_when_all_are_there(tmp_path: Path) -> None:
+    apt_calls = tmp_path / "apt-calls"
+    path = _stub_path(
+        tmp_path,
+        {
+            "redis-server": "exit 0",
+            "java": "exit 0",
+            "mvn": "exit 0",
+            "apt-get": f'echo "$@" >> {apt_calls}',
+            "id": "echo 0",
+        },
+    )
+    done = _ensure(path)
+    assert done.returncode == 0, done.stderr
+    assert not apt_calls.exists()
+
+
+def test_ensure_system_packages_names_the_sudo_command_when_not_root(tmp_path: Path) -> None:
+    apt_calls = tmp_path / "apt-calls"
+    path = _stub_path(tmp_path, {"java": "exit 0", "apt-get": f'echo "$@" >> {apt_calls}', "id": "echo 1000"})
+    done = _ensure(path)
+    assert done.returncode == 1
+    assert "sudo apt-get install -y --no-install-recommends redis-server maven" in done.stderr
+    assert "openjdk" not in done.stderr  # java is there
+    assert not apt_calls.exists()
