@@ -1,6 +1,6 @@
 """The feature writer under load: throughput on a backlog, and feature lag at a fixed rate.
 
-The writer runs in this process as its FastStream app (services.features.app.build_app) with
+The writer runs in this process as its app (services.features.app.FeatureWriterApp) with
 the real Feast pusher on Redis, wrapped to note when each push returned and which card rows
 it carried. Lag of an event = the end of the first push whose row for its card is at or after
 the event's time, minus that time. The load producer (a child process) stamps each payment
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from benchmarks.kafka_io import OutRecord
 from events import KafkaRecord, Payment, encode_kafka, new_payment_event
 from rtinfer.producer.payments import PAYMENT_COLUMNS
 from services.adapters.feast.store import FeastPusher
-from services.features.app import build_app
+from services.features.app import FeatureWriterApp
 from services.features.settings import FeatureWriterSettings
 
 CARD_TIME = "card_last_payment_ts"
@@ -57,21 +56,18 @@ class RecordingPusher:
 
 
 class RunningWriter:
-    """The feature writer app in a task of this event loop."""
+    """The feature writer app, started on this event loop."""
 
     def __init__(self, settings: FeatureWriterSettings, pusher: RecordingPusher) -> None:
         self._settings = settings
-        self._app, _broker = build_app(settings, pusher=pusher)
-        self._task: asyncio.Task[None] | None = None
+        self._app = FeatureWriterApp(settings, pusher=pusher)
 
     async def __aenter__(self) -> RunningWriter:
-        self._task = asyncio.create_task(self._app.run(log_level=logging.DEBUG))
+        await self._app.start()
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        self._app.exit()
-        if self._task is not None:
-            await asyncio.wait_for(self._task, 60.0)
+        await asyncio.wait_for(self._app.stop(), 60.0)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 One run on one machine with the same data: (a) aiokafka consume -> produce unchanged ->
 commit per batch; (b) naive: one event at a time, sequential awaits, the same adapters;
-(c) rtinfer's ScoringService (micro-batched). Each gets a pre-produced backlog (events/s) and
+(c) rtinfer's ScoringApp (micro-batched). Each gets a pre-produced backlog (events/s) and
 a fixed produce rate (latency p50/p95/p99 by Kafka timestamps); rtinfer then steps up the
 rate. CPU seconds of this process, the model server and the stack servers are charged per
 phase. Needs the servers: `rtinfer stack up` and `eval "$(rtinfer stack env)"`.

@@ -20,8 +20,8 @@ from benchmarks.latency import StageLog
 from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.kserve.client import Protocol as ModelProtocol
 from services.core.scoring.pipeline import BatchResult, ScoringItem
+from services.scoring.app import ScoringApp
 from services.scoring.runtime import HandleResult, RejectedInput, ScoringRuntime
-from services.scoring.service import ScoringService
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class EchoRunner:
 
 
 class ScoringRunner:
-    """rtinfer's ScoringService (Kafka ingress, micro-batches) on the phase's topics."""
+    """rtinfer's ScoringApp (Kafka ingress, micro-batches) on the phase's topics."""
 
     name = "rtinfer"
     link_header = "ce_causationid"
@@ -153,18 +153,17 @@ class ScoringRunner:
         self._protocol: ModelProtocol = protocol
         self._max_records = max_records
         self._batch_timeout_ms = batch_timeout_ms
-        self._service: ScoringService | None = None
+        self._service: ScoringApp | None = None
         self.stages = StageLog()
 
     async def start(self, topics: TopicSet) -> None:
         settings = self._env.scoring_settings(
             topics.prefix, self._protocol, self._max_records, self._batch_timeout_ms
         )
-        service = ScoringService(settings, ingress="kafka")
+        service = ScoringApp(settings, ingress="kafka")
         await service.start()
         self._service = service
-        assert service.components is not None
-        self._record_stages(service.components.runtime)
+        self._record_stages(service.runtime)
 
     def _record_stages(self, runtime: ScoringRuntime) -> None:
         """Wrap the runtime's batch calls to keep each batch's timings, decide and total included.

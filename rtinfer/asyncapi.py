@@ -21,7 +21,7 @@ DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
 
 
 def _brokers() -> list[KafkaBroker]:
-    from services.features.app import build_app
+    from services.features.app import FeatureWriterApp
     from services.features.settings import FeatureWriterSettings
     from services.scoring.kafka_ingress import KafkaIngress
     from services.scoring.settings import ScoringSettings
@@ -36,7 +36,7 @@ def _brokers() -> list[KafkaBroker]:
         (topics.dlq, DEADLETTER, "inputs that cannot be scored, with reason and origin"),
     ]:
         scoring_broker.publisher(topic, title=f"scoring-{topic}", description=f"{text} ({type_name})")
-    _app, features_broker = build_app(FeatureWriterSettings(), KafkaBroker("kafka:9092"))
+    features_broker = FeatureWriterApp(FeatureWriterSettings(), KafkaBroker("kafka:9092")).broker
     features_broker.publisher(
         FeatureWriterSettings().dlq_topic,
         title="features-dlq",

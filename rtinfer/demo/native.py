@@ -41,12 +41,12 @@ from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.kserve.client import KServeClientSettings
 from services.adapters.vectors.settings import VectorSettings
 from services.core.waiting import wait_for_count
-from services.features.app import build_app
+from services.features.app import FeatureWriterApp
 from services.features.settings import FeatureWriterSettings
 from services.features.state import RedisCardState
 from services.fraud.feast_repo import CARD_ROLLING_PUSH, apply_definitions
 from services.model.artifact import ModelArtifact
-from services.scoring.service import ScoringService
+from services.scoring.app import ScoringApp
 from services.scoring.settings import ScoringSettings, Topics
 
 
@@ -153,12 +153,12 @@ async def _run(
     (about 10,000 events/s) ran far ahead of scoring and payments were scored with features from
     their own future."""
     clock = ReplayClock()  # outputs are stamped with the replayed time, as in the embedded demo
-    service = ScoringService(scoring, ingress="kafka", clock=clock)
+    service = ScoringApp(scoring, ingress="kafka", clock=clock)
     pusher = CountingPusher(FeastPusher(apply_definitions(writer.feast), CARD_ROLLING_PUSH))
     redis_client = aioredis.from_url(writer.state_redis_url)
     state = RedisCardState(redis_client, writer.state_prefix, writer.late_tolerance_s)
     await state.add(recent_facts(history))  # as the embedded demo seeds its in-memory state
-    app, _ = build_app(writer, pusher=pusher, state=state)
+    writer_app = FeatureWriterApp(writer, pusher=pusher, state=state)
     publisher = AiokafkaPublisher(kafka, "rtinfer-demo-producer", linger_ms=1)
     predictions = TopicTail(kafka, scoring.topics.predictions)
     events = list(payment_events(stream, "/demo/acquirer"))
@@ -166,9 +166,9 @@ async def _run(
     await service.start()
     await publisher.start()
     await predictions.start()
-    writer_task = asyncio.create_task(app.run())
     result = StreamResult()
     try:
+        await writer_app.start()
         started = time.perf_counter()
         with Progress(TextColumn("streaming"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
             task = bar.add_task("stream", total=len(events))
@@ -182,7 +182,7 @@ async def _run(
                 await pusher.wait_for(end, timeout_s=120)
                 bar.update(task, completed=end)
         result.seconds = time.perf_counter() - started
-        await service.components.runtime.explanations.drain(60)  # type: ignore[union-attr]
+        await service.runtime.explanations.drain(60)
         result.predictions = _decode(predictions.records)
         result.explanations = _decode(
             await read_topic(
@@ -190,16 +190,15 @@ async def _run(
             )
         )
         result.dead_letters = _decode(await read_topic(kafka, scoring.topics.dlq, 0, 2))
-        counters = service.components.runtime.explanations.counters  # type: ignore[union-attr]
+        counters = service.runtime.explanations.counters
         result.explain_counters = {
             "produced": counters.produced,
             "delayed": counters.delayed,
             "dropped": counters.dropped,
         }
     finally:
-        app.exit()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(writer_task, 30)
+            await asyncio.wait_for(writer_app.stop(), 30)
         await predictions.stop()
         await publisher.stop()
         await service.stop()

@@ -6,6 +6,7 @@ that run in production; Feast on SQLite, the KServe model class in process, Milv
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from faststream import TestApp
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,11 +25,11 @@ from services.adapters.feast.settings import FeastSettings
 from services.adapters.kafka.publish import MemoryPublisher
 from services.adapters.kafka.records import keep_raw
 from services.adapters.vectors.settings import VectorSettings
-from services.features.app import build_app
+from services.features.app import FeatureWriterApp
 from services.features.settings import FeatureWriterSettings
 from services.features.state import InMemoryCardState, PaymentFact
 from services.model.inprocess import InProcessModel
-from services.scoring.service import ScoringService
+from services.scoring.app import ScoringApp
 from services.scoring.settings import ScoringSettings
 
 # A uniform sample of predictions is explained besides the flagged ones: the monitor's
@@ -144,8 +144,8 @@ async def stream_embedded(
     result = StreamResult()
     outputs = MemoryPublisher()  # outputs stay in process; inputs travel the in-memory broker
     clock = clock or ReplayClock()
-    service = ScoringService(scoring, broker=broker, model=model, publisher=outputs, clock=clock)
-    app, _ = build_app(writer, broker, state=state)
+    service = ScoringApp(scoring, broker=broker, model=model, publisher=outputs, clock=clock)
+    writer_app = FeatureWriterApp(writer, broker, state=state)
     _collector(broker, writer.dlq_topic, result.dead_letters)  # the writer publishes via the broker
     # Structured mode: the in-memory batch publish carries one header set for all records.
     records = [r.value for r in payment_records(stream, "/demo/acquirer", Mode.STRUCTURED)]
@@ -158,7 +158,9 @@ async def stream_embedded(
         TimeElapsedColumn(),
         TextColumn("{task.fields[rate]}"),
     ]
-    async with TestKafkaBroker(broker), TestApp(app):
+    async with TestKafkaBroker(broker), contextlib.AsyncExitStack() as running:
+        await writer_app.start()
+        running.push_async_callback(writer_app.stop)  # after the scoring app has stopped
         await service.start()
         try:
             started = time.perf_counter()
@@ -180,7 +182,7 @@ async def stream_embedded(
                     rate = end / (time.perf_counter() - started)
                     progress.update(task, completed=end, rate=f"{rate:,.0f} events/s")
             result.seconds = time.perf_counter() - started
-            runtime = service.components.runtime  # type: ignore[union-attr]
+            runtime = service.runtime
             await runtime.explanations.drain(60)
             counters = runtime.explanations.counters
             result.explain_counters = {

@@ -24,10 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = FeatureWriterSettings()
-    from services.features.app import build_app
+    from services.features.app import FeatureWriterApp
 
-    app, _broker = build_app(settings)
-    asyncio.run(app.run())
+    asyncio.run(FeatureWriterApp(settings).run_until_signal())
     return 0
 
 

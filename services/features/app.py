@@ -1,4 +1,4 @@
-"""The feature writer as a FastStream app: a batch consumer on the payments topic.
+"""The feature writer process: a batch consumer on the payments topic feeding the online store.
 
 Offsets are committed (AckPolicy.MANUAL, ack after success) only once the batch's rows are
 in the online store and its dead letters are acknowledged; on a failure past the retry
@@ -7,12 +7,12 @@ budget the batch is nacked (the consumer seeks back) and read again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from contextlib import asynccontextmanager
-from typing import Any
+import signal
 
 import redis.asyncio as aioredis
-from faststream import AckPolicy, FastStream
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -31,70 +31,111 @@ from services.fraud.feast_repo import CARD_ROLLING_PUSH, apply_definitions
 log = logging.getLogger("rtinfer.features")
 
 
-def build_app(
-    settings: FeatureWriterSettings,
-    broker: KafkaBroker | None = None,
-    *,
-    pusher: Pusher | None = None,
-    redis_client: aioredis.Redis | None = None,
-    state: RollingState[PaymentFact] | None = None,
-) -> tuple[FastStream, KafkaBroker]:
-    """The app and its broker. Collaborators may be injected (tests); else made at start-up."""
-    broker = broker or make_broker(settings.kafka, "features")
-    parts: dict[str, Any] = {}
-    meter = setup_metrics("rtinfer-features", settings.metrics_port)
-    lag = meter.create_histogram(
-        "rtinfer.features.lag", unit="s", description="event time to online visibility"
-    )
-    consumed = meter.create_counter("messaging.client.consumed.messages", unit="{message}")
-    dead = meter.create_counter("rtinfer.features.dead_lettered", unit="{message}")
+class FeatureWriterApp:
+    """Owns the broker, the card state's Redis client, the Feast pusher and the writer.
 
-    @asynccontextmanager
-    async def lifespan() -> Any:
-        client = redis_client or aioredis.from_url(settings.state_redis_url) if state is None else None
-        push = pusher or FeastPusher(apply_definitions(settings.feast), CARD_ROLLING_PUSH)
-        card_state = state or RedisCardState(client, settings.state_prefix, settings.late_tolerance_s)  # type: ignore[arg-type]
-        parts["writer"] = FeatureWriter(
-            card_state,
-            push,
-            lambda letters: publish_events(broker, settings.dlq_topic, letters),
+    The subscriber is registered at construction (so the AsyncAPI document sees it); the Redis
+    client and the pusher are made in start() and the client is closed in stop().
+
+    Args:
+        broker: the Kafka broker (tests pass one under TestKafkaBroker); default from settings.
+        pusher: an injected pusher; default Feast's, on the repo applied at start-up.
+        redis_client: an injected client for the card state (not closed by stop()).
+        state: an injected card state (then no Redis client is used at all).
+    """
+
+    def __init__(
+        self,
+        settings: FeatureWriterSettings,
+        broker: KafkaBroker | None = None,
+        *,
+        pusher: Pusher | None = None,
+        redis_client: aioredis.Redis | None = None,
+        state: RollingState[PaymentFact] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.broker = broker or make_broker(settings.kafka, "features")
+        self._injected_pusher = pusher
+        self._injected_client = redis_client
+        self._injected_state = state
+        self._owned_client: aioredis.Redis | None = None
+        self._writer: FeatureWriter | None = None
+        meter = setup_metrics("rtinfer-features", settings.metrics_port)
+        self._lag = meter.create_histogram(
+            "rtinfer.features.lag", unit="s", description="event time to online visibility"
+        )
+        self._consumed = meter.create_counter("messaging.client.consumed.messages", unit="{message}")
+        self._dead = meter.create_counter("rtinfer.features.dead_lettered", unit="{message}")
+        self.subscriber = self.broker.subscriber(
+            settings.payments_topic,
+            batch=True,
+            group_id=settings.group_id,
+            max_records=settings.max_records,
+            batch_timeout_ms=settings.batch_timeout_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            decoder=keep_raw,
+            title="features-payments",
+            description="payments in, rolling card features out to the Feast online store",
+        )
+        self.subscriber(self._on_payments)
+
+    async def start(self) -> None:
+        """Make the state's client, the pusher and the writer, then consume."""
+        settings = self.settings
+        state = self._injected_state
+        if state is None:
+            client = self._injected_client
+            if client is None:
+                client = self._owned_client = aioredis.from_url(settings.state_redis_url)
+            state = RedisCardState(client, settings.state_prefix, settings.late_tolerance_s)
+        pusher = self._injected_pusher or FeastPusher(apply_definitions(settings.feast), CARD_ROLLING_PUSH)
+        self._writer = FeatureWriter(
+            state,
+            pusher,
+            lambda letters: publish_events(self.broker, settings.dlq_topic, letters),
             source=settings.source,
             max_event_bytes=settings.max_event_bytes,
             retry_budget_s=settings.retry_budget_s,
             retry_initial_s=settings.retry_initial_s,
             retry_max_s=settings.retry_max_s,
         )
-        try:
-            yield
-        finally:
-            if client is not None and redis_client is None:
-                await client.aclose()  # type: ignore[attr-defined]
+        await self.broker.start()
 
-    @broker.subscriber(
-        settings.payments_topic,
-        batch=True,
-        group_id=settings.group_id,
-        max_records=settings.max_records,
-        batch_timeout_ms=settings.batch_timeout_ms,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.MANUAL,
-        decoder=keep_raw,
-        title="features-payments",
-        description="payments in, rolling card features out to the Feast online store",
-    )
-    async def on_payments(message: KafkaMessage) -> None:
+    async def stop(self) -> None:
+        """Stop consuming (the batch in flight finishes), then close the client made at start."""
+        await self.broker.stop()
+        client, self._owned_client = self._owned_client, None
+        if client is not None:
+            await client.aclose()  # type: ignore[attr-defined]
+
+    async def run_until_signal(self) -> None:
+        """Start, consume until SIGTERM or SIGINT, then stop."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await self.start()
+            await stop.wait()
+            log.info("stopping")
+            await self.stop()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+    async def _on_payments(self, message: KafkaMessage) -> None:
+        assert self._writer is not None, "batches arrive only after start()"
         records = source_records(message.raw_message)
         try:
-            report = await parts["writer"].process(records)
+            report = await self._writer.process(records)
         except DependencyError as error:
             log.warning("batch of %d not stored, will be read again: %s", len(records), error)
             await message.nack()
             return
         await message.ack()
-        consumed.add(report.consumed, {"messaging.destination.name": settings.payments_topic})
+        self._consumed.add(report.consumed, {"messaging.destination.name": self.settings.payments_topic})
         if report.dead_lettered:
-            dead.add(report.dead_lettered)
+            self._dead.add(report.dead_lettered)
         for seconds in report.feature_lag_s:
-            lag.record(seconds)
-
-    return FastStream(broker, lifespan=lifespan), broker
+            self._lag.record(seconds)

@@ -23,11 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # Our flags are parsed; KServe (and REST worker processes it spawns) must not parse them again.
     sys.argv = sys.argv[:1]
+    from services.model.app import ModelServerApp, PortInUseError
     from services.model.artifact import ArtifactError
-    from services.model.server import PortInUseError, serve
 
     try:
-        serve(settings)
+        ModelServerApp(settings).run_until_signal()
     except (ArtifactError, PortInUseError) as error:
         print(f"{PROG}: cannot serve model {settings.model_name!r}: {error}", file=sys.stderr)
         return 1

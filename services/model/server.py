@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +16,14 @@ from services.adapters.kserve.sdk import (
     InferResponse,
     InvalidInput,
     Model,
-    ModelServer,
     rest_app,
 )
+from services.adapters.kserve.tensors import input_metadata, output_metadata
 from services.model.artifact import ModelArtifact
 from services.model.predictor import FeatureMatrixError, Predictor
-from services.model.settings import ModelServerSettings
-from services.model.tensors import (
-    features_from_instances,
-    features_from_request,
-    input_metadata,
-    output_metadata,
-    score_response,
-)
+from services.model.tensors import features_from_instances, features_from_request, score_response
 
 PLATFORM = "lightgbm"
-# A child of KServe's logger, so our lines share its handler and format.
-log = logging.getLogger("kserve.rtinfer")
 
 
 class FraudModel(Model):
@@ -181,63 +170,3 @@ async def _invalid_body(request: Request, error: Exception) -> JSONResponse:
 def install_rest_error_handlers() -> None:
     """Answer a structurally invalid body with 400 and an {"error"} reason, as the V2 protocol does."""
     rest_app.add_exception_handler(RequestValidationError, _invalid_body)
-
-
-def build_server(settings: ModelServerSettings) -> ModelServer:
-    """A ModelServer configured only from `settings` (never from kserve's argv defaults)."""
-    server = ModelServer(
-        http_port=settings.http_port,
-        grpc_port=settings.grpc_port,
-        workers=settings.workers,
-        max_threads=settings.grpc_max_threads,
-        enable_grpc=settings.enable_grpc,
-        enable_docs_url=False,
-        enable_latency_logging=settings.request_logging,
-        access_log_format=None,
-    )
-    server.dataplane = ArtifactDataPlane(model_registry=server.registered_models)
-    if not settings.request_logging:
-        _quiet_request_logs()
-    return server
-
-
-class PortInUseError(Exception):
-    """A port the server needs is taken; raised before anything starts."""
-
-
-def serve(settings: ModelServerSettings) -> None:
-    """Load the artifact and check the ports, then serve until stopped.
-
-    Raises:
-        ArtifactError, PortInUseError: before any port opens, each with a one-line message.
-    """
-    model = FraudModel(settings.model_name, settings.model_dir, predict_threads=settings.predict_threads)
-    model.load()
-    ports = [settings.http_port] + ([settings.grpc_port] if settings.enable_grpc else [])
-    for port in ports:
-        _check_port_free(port)
-    server = build_server(settings)
-    log.info("loaded model %s version %s from %s", model.name, model.version, settings.model_dir)
-    server.start([model])
-
-
-def _check_port_free(port: int) -> None:
-    # Uvicorn and gRPC would fail later with a traceback from deep inside the event loop.
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("0.0.0.0", port))  # noqa: S104 - the servers listen on all interfaces
-        except OSError as error:
-            raise PortInUseError(f"port {port} is not available: {error.strerror}") from None
-
-
-class _DropPerRequestLines(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("grpc method:")
-
-
-def _quiet_request_logs() -> None:
-    # One log line per request costs more than a small batch's prediction.
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-    logging.getLogger("kserve.trace").setLevel(logging.WARNING)
-    logging.getLogger("kserve").addFilter(_DropPerRequestLines())

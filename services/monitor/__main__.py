@@ -31,15 +31,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     overrides = {"model_dir": args.model_dir} if args.model_dir else {}
     settings = MonitorSettings(**overrides)
-    from services.monitor.app import build_app
+    from services.monitor.app import MonitorApp
     from services.monitor.artifact import ArtifactError
 
     try:
-        app, _broker = build_app(settings)
+        app = MonitorApp(settings)
     except ArtifactError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    asyncio.run(app.run())
+    asyncio.run(app.run_until_signal())
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The monitor as a FastStream app: one batch consumer on predictions, explanations and labels.
+"""The monitor process: one batch consumer on predictions, explanations and labels.
 
 Per micro-batch, in this order: observe the records; save the state snapshot (monitor state
 plus the offsets it includes); commit the offsets (AckPolicy.MANUAL); publish the outbox
@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from aiokafka.errors import KafkaError
-from faststream import AckPolicy, FastStream
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -36,106 +36,149 @@ from services.monitor.telemetry import MonitorMetrics
 log = logging.getLogger("rtinfer.monitor")
 
 
-def build_app(
-    settings: MonitorSettings,
-    broker: KafkaBroker | None = None,
-    *,
-    model: ModelReference | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> tuple[FastStream, KafkaBroker]:
-    """The app and its broker; the model reference is read from settings.model_dir unless given."""
-    broker = broker or make_broker(settings.kafka, "monitor")
-    model = model or load_model_reference(settings.model_dir)
-    metrics = MonitorMetrics(setup_metrics("rtinfer-monitor", settings.metrics_port))
-    snapshot = SnapshotFile(settings.state_path)
-    sink = report_sink(broker, settings.reports_topic, settings.alerts_topic, settings.reports_file)
-    lock = asyncio.Lock()
-    parts: dict[str, Any] = {}
+class MonitorApp:
+    """Owns the broker, the state snapshot, the runner (restored at start) and its ticker.
 
-    def restore() -> MonitorRunner:
-        saved = snapshot.load() or {}
-        monitor = None
-        if "monitor" in saved:
-            try:
-                monitor = Monitor.from_state(
-                    saved["monitor"], model, settings.core_config(), source=settings.source, clock=clock
-                )
-            except StateMismatchError as error:
-                log.warning("starting with empty windows: %s", error)
-        monitor = monitor or Monitor(model, settings.core_config(), source=settings.source, clock=clock)
-        return MonitorRunner(
-            monitor,
-            sink,
-            offsets=saved.get("offsets"),
-            max_event_bytes=settings.max_event_bytes,
-            on_report=metrics.record,
+    start(): restore the runner from the snapshot, start consuming, start the ticker.
+    stop(): stop the ticker, publish the outbox and save, then stop consuming.
+
+    Args:
+        broker: the Kafka broker (tests pass one under TestKafkaBroker); default from settings.
+        model: the watched model; read from settings.model_dir unless given (ArtifactError).
+        clock: wall clock of the monitor (idle windows).
+    """
+
+    def __init__(
+        self,
+        settings: MonitorSettings,
+        broker: KafkaBroker | None = None,
+        *,
+        model: ModelReference | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.broker = broker or make_broker(settings.kafka, "monitor")
+        self._model = model or load_model_reference(settings.model_dir)
+        self._clock = clock
+        self._metrics = MonitorMetrics(setup_metrics("rtinfer-monitor", settings.metrics_port))
+        self._snapshot = SnapshotFile(settings.state_path)
+        self._sink = report_sink(
+            self.broker, settings.reports_topic, settings.alerts_topic, settings.reports_file
         )
+        self._lock = asyncio.Lock()
+        self._runner: MonitorRunner | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self.subscriber = self.broker.subscriber(
+            settings.predictions_topic,
+            settings.explanations_topic,
+            settings.labels_topic,
+            batch=True,
+            group_id=settings.group_id,
+            max_records=settings.max_records,
+            batch_timeout_ms=settings.batch_timeout_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            decoder=keep_raw,
+            title="monitor-outputs",
+            description="predictions, explanations and labels in; drift reports and alerts out",
+        )
+        self.subscriber(self._on_records)
 
-    def save() -> bool:
-        try:
-            snapshot.save(parts["runner"].state())
-        except OSError as error:
-            log.error("state snapshot %s not written: %s", settings.state_path, error)
-            return False
-        return True
+    @property
+    def runner(self) -> MonitorRunner:
+        if self._runner is None:
+            raise RuntimeError("the monitor app has not started")
+        return self._runner
 
-    async def publish() -> None:
-        if await parts["runner"].flush():
-            save()  # the outbox is empty now; saving spares a re-publish after a restart
+    async def start(self) -> None:
+        self._runner = self._restore()
+        await self.broker.start()
+        self._ticker = asyncio.create_task(self._tick_forever())
 
-    async def tick_forever() -> None:
-        while True:
-            await asyncio.sleep(settings.tick_interval_s)
-            async with lock:
-                if parts["runner"].tick():
-                    save()
-                await publish()
-
-    async def start() -> None:
-        parts["runner"] = restore()
-
-    async def started() -> None:
-        parts["ticker"] = asyncio.create_task(tick_forever())
-
-    async def stopping() -> None:
-        ticker = parts.pop("ticker", None)
+    async def stop(self) -> None:
+        ticker, self._ticker = self._ticker, None
         if ticker is not None:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
-        async with lock:
-            await publish()
-            save()
+        if self._runner is not None:
+            async with self._lock:
+                await self._publish()
+                self._save()
+        await self.broker.stop()
 
-    topics = (settings.predictions_topic, settings.explanations_topic, settings.labels_topic)
+    async def run_until_signal(self) -> None:
+        """Start, consume until SIGTERM or SIGINT, then stop."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await self.start()
+            await stop.wait()
+            log.info("stopping")
+            await self.stop()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
 
-    @broker.subscriber(
-        *topics,
-        batch=True,
-        group_id=settings.group_id,
-        max_records=settings.max_records,
-        batch_timeout_ms=settings.batch_timeout_ms,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.MANUAL,
-        decoder=keep_raw,
-        title="monitor-outputs",
-        description="predictions, explanations and labels in; drift reports and alerts out",
-    )
-    async def on_records(message: KafkaMessage) -> None:
-        async with lock:
-            runner: MonitorRunner = parts["runner"]
-            outcomes = runner.ingest(source_records(message.raw_message))
-            if not save():
+    def _restore(self) -> MonitorRunner:
+        settings = self.settings
+        saved = self._snapshot.load() or {}
+        monitor = None
+        if "monitor" in saved:
+            try:
+                monitor = Monitor.from_state(
+                    saved["monitor"],
+                    self._model,
+                    settings.core_config(),
+                    source=settings.source,
+                    clock=self._clock,
+                )
+            except StateMismatchError as error:
+                log.warning("starting with empty windows: %s", error)
+        monitor = monitor or Monitor(
+            self._model, settings.core_config(), source=settings.source, clock=self._clock
+        )
+        return MonitorRunner(
+            monitor,
+            self._sink,
+            offsets=saved.get("offsets"),
+            max_event_bytes=settings.max_event_bytes,
+            on_report=self._metrics.record,
+        )
+
+    def _save(self) -> bool:
+        try:
+            self._snapshot.save(self.runner.state())
+        except OSError as error:
+            log.error("state snapshot %s not written: %s", self.settings.state_path, error)
+            return False
+        return True
+
+    async def _publish(self) -> None:
+        if await self.runner.flush():
+            self._save()  # the outbox is empty now; saving spares a re-publish after a restart
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.tick_interval_s)
+            async with self._lock:
+                if self.runner.tick():
+                    self._save()
+                await self._publish()
+
+    async def _on_records(self, message: KafkaMessage) -> None:
+        async with self._lock:
+            outcomes = self.runner.ingest(source_records(message.raw_message))
+            if not self._save():
                 # Nothing is committed past the last snapshot; wait instead of spinning.
-                await asyncio.sleep(settings.tick_interval_s)
+                await asyncio.sleep(self.settings.tick_interval_s)
                 await message.nack()
                 return
             try:
                 await message.ack()
             except KafkaError as error:  # the records come again and are skipped: they are in the state
                 log.warning("offset commit failed: %s", error)
-            await publish()
-        metrics.count_events(outcomes)
-
-    app = FastStream(broker, on_startup=[start], after_startup=[started], on_shutdown=[stopping])
-    return app, broker
+            await self._publish()
+        self._metrics.count_events(outcomes)

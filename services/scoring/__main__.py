@@ -29,11 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    from services.scoring.components import StartupError
-    from services.scoring.service import ScoringService
+    from services.scoring.app import ScoringApp
+    from services.scoring.collaborators import StartupError
 
+    settings = ScoringSettings()
     try:
-        asyncio.run(ScoringService(ScoringSettings(), ingress=args.ingress).run_until_signal())
+        asyncio.run(ScoringApp(settings, ingress=args.ingress).run_until_signal())
     except StartupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

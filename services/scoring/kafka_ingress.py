@@ -27,7 +27,8 @@ log = logging.getLogger("rtinfer.scoring.kafka")
 
 
 class KafkaIngress:
-    """Registers the payments subscriber on `broker`; `runtime` is set at start-up."""
+    """Registers the payments subscriber on `broker` (at construction, so the AsyncAPI document
+    sees it); batches reach a runtime only between start(runtime) and stop()."""
 
     def __init__(
         self,
@@ -36,10 +37,10 @@ class KafkaIngress:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
-        self.runtime: ScoringRuntime | None = None
-        self.stopping = False
-        self.in_flight = asyncio.Lock()
         self.lag: dict[tuple[tuple[str, str], ...], float] = {}
+        self._runtime: ScoringRuntime | None = None
+        self._stopping = False
+        self._in_flight = asyncio.Lock()
         self._clock = clock
         self.subscriber = broker.subscriber(
             settings.topics.payments,
@@ -55,15 +56,26 @@ class KafkaIngress:
         )
         self.subscriber(self._on_batch)
 
+    def start(self, runtime: ScoringRuntime) -> None:
+        """Hand every batch to `runtime` from now on (call before the broker starts consuming)."""
+        self._runtime = runtime
+        self._stopping = False
+
+    async def stop(self) -> None:
+        """Leave new batches uncommitted; return once the batch in flight finished and committed."""
+        self._stopping = True
+        async with self._in_flight:
+            pass
+
     async def _on_batch(self, message: KafkaMessage) -> None:
-        if self.stopping or self.runtime is None:
+        runtime = self._runtime
+        if self._stopping or runtime is None:
             await message.nack()  # not ours to process any more: leave it uncommitted
             return
-        async with self.in_flight:
-            await self._process(message)
+        async with self._in_flight:
+            await self._process(message, runtime)
 
-    async def _process(self, message: KafkaMessage) -> None:
-        assert self.runtime is not None
+    async def _process(self, message: KafkaMessage, runtime: ScoringRuntime) -> None:
         records = source_records(message.raw_message)
         received = self._clock()
         items, rejected = [], []
@@ -77,7 +89,7 @@ class KafkaIngress:
             else:
                 rejected.append(RejectedInput(result, origin))
         try:
-            await self.runtime.handle(items, rejected)
+            await runtime.handle(items, rejected)
         except DependencyDown as error:
             # Pause: hold the batch (the consumer keeps heartbeating), then read it again.
             log.warning("dependency down, pausing %.1fs before redelivery: %s", error.retry_after_s, error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.adapters.feast.settings import FeastSettings
@@ -19,6 +19,7 @@ from services.core.scoring.policy import (
     ScoringPolicy,
     StalePolicy,
 )
+from services.fraud.cases import FRAUD_CASE_SCHEMA
 
 
 class Topics(BaseModel):
@@ -55,7 +56,11 @@ class ScoringSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     feast: FeastSettings = Field(default_factory=FeastSettings)
     model: KServeClientSettings = Field(default_factory=KServeClientSettings)
-    vectors: VectorSettings = Field(default_factory=VectorSettings)
+    vectors: VectorSettings = Field(
+        default_factory=VectorSettings,
+        validate_default=True,
+        description="case schema: the fraud one unless RTINFER_VECTORS_CASE_PROPERTIES sets another",
+    )
     topics: Topics = Field(default_factory=Topics)
     resilience: Resilience = Field(default_factory=Resilience)
 
@@ -108,6 +113,11 @@ class ScoringSettings(BaseSettings):
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces and metrics endpoint")
     shutdown_timeout_s: float = Field(default=20.0, description="bound on the SIGTERM drain")
     source: str = "/rtinfer/scoring"
+
+    @field_validator("vectors")
+    @classmethod
+    def _use_case_schema(cls, vectors: VectorSettings) -> VectorSettings:
+        return vectors.with_default_schema(FRAUD_CASE_SCHEMA)
 
     def policy(self, review_at: float, decline_at: float) -> ScoringPolicy:
         return ScoringPolicy(

@@ -24,7 +24,7 @@ from rtinfer.producer.payments import payment_records
 from services.adapters.feast.settings import FeastSettings
 from services.adapters.feast.store import FeastOnlineFeatures
 from services.adapters.kafka.settings import KafkaSettings
-from services.features.app import build_app
+from services.features.app import FeatureWriterApp
 from services.features.settings import FeatureWriterSettings
 from services.fraud.feast_repo import apply_definitions
 from services.fraud.features import ROLLING_FEATURES
@@ -37,13 +37,12 @@ TOLERANCE = 1e-6
 
 @contextlib.asynccontextmanager
 async def running_writer(settings: FeatureWriterSettings) -> AsyncIterator[None]:
-    app, _broker = build_app(settings)
-    task = asyncio.create_task(app.run())
+    app = FeatureWriterApp(settings)
+    await app.start()
     try:
         yield
     finally:
-        app.exit()
-        await asyncio.wait_for(task, timeout=30)
+        await asyncio.wait_for(app.stop(), timeout=30)
 
 
 def _settings(kafka: KafkaEndpoint, redis_url: str, name: str, tmp_path: Path) -> FeatureWriterSettings:

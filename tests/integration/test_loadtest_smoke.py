@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from loadtest.summary import read_stats
-from services.scoring.service import ScoringService
+from services.scoring.app import ScoringApp
 from tests.integration.kafka_helpers import create_topics
 from tests.integration.scoring_env import ScoringEnv
 
@@ -44,7 +44,7 @@ async def test_ten_seconds_of_load_reach_predictions(env: ScoringEnv, tmp_path: 
         "--out": str(reports),
     }
     command = [sys.executable, "-m", "loadtest.run", *(part for pair in options.items() for part in pair)]
-    service = ScoringService(settings, ingress="both")
+    service = ScoringApp(settings, ingress="both")
     await service.start()
     try:
         process = await asyncio.create_subprocess_exec(

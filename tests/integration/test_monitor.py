@@ -25,7 +25,7 @@ from rtinfer.cli import main
 from rtinfer.producer.kafka import produce_records
 from services.adapters.kafka.settings import KafkaSettings
 from services.core.monitoring.config import AlertThresholds
-from services.monitor.app import build_app
+from services.monitor.app import MonitorApp
 from services.monitor.reports_file import read_reports
 from services.monitor.settings import MonitorSettings
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
@@ -64,13 +64,12 @@ def _settings(kafka: KafkaEndpoint, name: str, tmp_path: Path) -> MonitorSetting
 
 @contextlib.asynccontextmanager
 async def running_monitor(settings: MonitorSettings) -> AsyncIterator[None]:
-    app, _broker = build_app(settings)
-    task = asyncio.create_task(app.run())
+    app = MonitorApp(settings)
+    await app.start()
     try:
         yield
     finally:
-        app.exit()
-        await asyncio.wait_for(task, timeout=30)
+        await asyncio.wait_for(app.stop(), timeout=30)
 
 
 async def _publish(settings: MonitorSettings, topic: str, events: Sequence[Event[Any]]) -> None:

@@ -15,15 +15,15 @@ from events import DEADLETTER, EXPLANATION, PREDICTION, Decoded, KafkaRecord, Mo
 from rtinfer.producer.kafka import produce_records
 from rtinfer.producer.payments import payment_events, payment_records
 from services.adapters.kafka.settings import KafkaSettings
-from services.scoring.service import ScoringService
+from services.scoring.app import ScoringApp
 from services.scoring.settings import ScoringSettings
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
 from tests.integration.scoring_env import ScoringEnv
 
 
 @contextlib.asynccontextmanager
-async def running(settings: ScoringSettings, ingress: str = "kafka") -> AsyncIterator[ScoringService]:
-    service = ScoringService(settings, ingress=ingress)  # type: ignore[arg-type]
+async def running(settings: ScoringSettings, ingress: str = "kafka") -> AsyncIterator[ScoringApp]:
+    service = ScoringApp(settings, ingress=ingress)  # type: ignore[arg-type]
     await service.start()
     try:
         yield service

@@ -13,7 +13,7 @@ from rtinfer.model.synthetic import write_synthetic_artifact
 from rtinfer.producer.kafka import produce_records
 from services.adapters.kafka.settings import KafkaSettings
 from services.model.inprocess import InProcessModel
-from services.scoring.service import ScoringService
+from services.scoring.app import ScoringApp
 from services.scoring.settings import ScoringSettings, Topics
 from tests.behaviour import scoring as behaviour
 from tests.integration.kafka_helpers import create_topics, read_all
@@ -38,7 +38,7 @@ class RealHarness:
             model_dir=tmp_path / "model",
             http_port=0,
         )
-        self.service = ScoringService(
+        self.service = ScoringApp(
             self.settings, features=FakeFeatures({}), model=InProcessModel(artifact), vectors=FakeVectors()
         )
 

@@ -12,7 +12,7 @@ from rtinfer.producer.kafka import produce_records
 from rtinfer.producer.payments import payment_records
 from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.tracing import make_tracer_provider
-from services.scoring.service import ScoringService
+from services.scoring.app import ScoringApp
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
 from tests.integration.scoring_env import ScoringEnv
 
@@ -31,12 +31,12 @@ async def test_one_trace_id_from_producer_to_outputs(env: ScoringEnv) -> None:
     records = list(
         payment_records(env.payments.iloc[:50], "/tests/producer", tracer=provider.get_tracer("producer"))
     )
-    service = ScoringService(settings, ingress="kafka", tracer_provider=provider)
+    service = ScoringApp(settings, ingress="kafka", tracer_provider=provider)
     await service.start()
     try:
         await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
         await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=60)
-        await service.components.runtime.explanations.drain(10)  # type: ignore[union-attr]
+        await service.runtime.explanations.drain(10)
         await asyncio.sleep(0.5)
         predictions = await read_all(env.kafka.bootstrap, t.predictions, 50)
         explanations = await read_all(env.kafka.bootstrap, t.explanations, 50)

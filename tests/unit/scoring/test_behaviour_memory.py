@@ -14,7 +14,7 @@ from rtinfer.model.synthetic import write_synthetic_artifact
 from services.adapters.kafka.publish import BrokerPublisher
 from services.adapters.kafka.records import keep_raw
 from services.model.inprocess import InProcessModel
-from services.scoring.service import ScoringService
+from services.scoring.app import ScoringApp
 from services.scoring.settings import ScoringSettings, Topics
 from tests.behaviour import scoring as behaviour
 from tests.unit.scoring.fakes import FakeFeatures, FakeVectors
@@ -37,7 +37,7 @@ class MemoryHarness:
         self.seen: dict[str, list[Event[Any]]] = {"m-predictions": [], "m-dlq": []}
         for topic in self.seen:
             self._collector(topic)
-        self.service = ScoringService(
+        self.service = ScoringApp(
             self.settings,
             broker=self.broker,
             features=FakeFeatures({}),

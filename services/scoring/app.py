@@ -1,4 +1,5 @@
-"""The scoring service process: Kafka pull and/or HTTP push ingress around one runtime."""
+"""The scoring process: one owner of the broker, the publisher, the scoring runtime and its
+collaborators, and of the two ingresses (Kafka pull, HTTP push) that hand batches to it."""
 
 from __future__ import annotations
 
@@ -21,18 +22,39 @@ from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.publish import AiokafkaPublisher
 from services.adapters.telemetry import setup_metrics
 from services.adapters.tracing import make_tracer_provider
+from services.core.model_metadata import ArtifactMetadata
 from services.core.ports import EventPublisher, FeaturesPort, ModelPort, VectorIndexPort
-from services.scoring.components import Components, build_components
+from services.scoring.collaborators import (
+    build_runtime,
+    default_features,
+    default_model,
+    default_vectors,
+    explanation_counts,
+    load_metadata,
+    served_model_info,
+)
 from services.scoring.http_ingress import build_http_app, run_checks
 from services.scoring.kafka_ingress import KafkaIngress
 from services.scoring.metrics import ScoringMetrics
+from services.scoring.runtime import ScoringRuntime
 from services.scoring.settings import ScoringSettings
 
 log = logging.getLogger("rtinfer.scoring")
 Ingress = Literal["kafka", "http", "both"]
 
 
-class ScoringService:
+class ScoringApp:
+    """Scores payment events arriving over Kafka (pull) and/or HTTP (Knative push).
+
+    Args:
+        ingress: which ingresses run.
+        broker: the Kafka broker (tests pass one under TestKafkaBroker); default from settings.
+        features, model: injected ports; default Feast and the KServe client, built at start-up.
+        vectors: an injected index, None for no neighbours, or "default" (from settings).
+        publisher: how outputs reach Kafka; default aiokafka directly. Pass a
+            BrokerPublisher to publish through `broker` (its in-memory test mode).
+    """
+
     def __init__(
         self,
         settings: ScoringSettings,
@@ -41,55 +63,55 @@ class ScoringService:
         broker: KafkaBroker | None = None,
         features: FeaturesPort | None = None,
         model: ModelPort | None = None,
-        vectors: VectorIndexPort | str | None = "default",
+        vectors: VectorIndexPort | Literal["default"] | None = "default",
         tracer_provider: TracerProvider | None = None,
         publisher: EventPublisher | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """Args:
-        publisher: how outputs reach Kafka; default aiokafka directly. Pass a
-            BrokerPublisher to publish through `broker` (its in-memory test mode).
-        """
         self.settings = settings
         self.ingress = ingress
         self.broker = broker or make_broker(settings.kafka, "scoring", linger_ms=2)
         self.publisher = publisher or AiokafkaPublisher(
             settings.kafka, f"{settings.kafka.client_id}-scoring-out"
         )
-        self._overrides: dict[str, Any] = {"features": features, "model": model, "vectors": vectors}
         self.tracer_provider = tracer_provider or make_tracer_provider(
             "rtinfer-scoring", settings.otlp_endpoint
         )
         self.metrics = ScoringMetrics(
             setup_metrics("rtinfer-scoring", settings.metrics_port, prometheus=True)
         )
-        self._clock = clock
         self.kafka = KafkaIngress(settings, self.broker, clock) if ingress in ("kafka", "both") else None
-        self.components: Components | None = None
+        self._injected_features = features
+        self._injected_model = model
+        self._injected_vectors = vectors
+        self._clock = clock
+        self._metadata: ArtifactMetadata | None = None
+        self._features: FeaturesPort | None = None
+        self._model: ModelPort | None = None
+        self._vectors: VectorIndexPort | None = None
+        self._runtime: ScoringRuntime | None = None
         self._http: uvicorn.Server | None = None
         self._http_task: asyncio.Task[None] | None = None
+
+    @property
+    def runtime(self) -> ScoringRuntime:
+        """The runtime both ingresses hand batches to (explanation worker, pipeline)."""
+        if self._runtime is None:
+            raise RuntimeError("the scoring app has not started")
+        return self._runtime
 
     async def _publish(self, topic: str, events: Sequence[Event[Any]]) -> None:
         await self.publisher.publish(topic, events)
 
     async def start(self) -> None:
+        """Connect, build the runtime and its collaborators, then consume and serve."""
         await self.broker.connect()
         await self.publisher.start()
-        self.components = await build_components(
-            self.settings,
-            self._publish,
-            self.tracer_provider.get_tracer("rtinfer.scoring"),
-            self.metrics,
-            clock=self._clock,
-            **self._overrides,
-        )
+        runtime = await self._build_runtime()
         if self.kafka is not None:
-            self.kafka.runtime = self.components.runtime
-            self.metrics.observe(
-                "messaging.kafka.consumer.lag",
-                lambda: dict(self.kafka.lag) if self.kafka else {},
-                "{message}",
-            )
+            self.kafka.start(runtime)
+            kafka = self.kafka
+            self.metrics.observe("messaging.kafka.consumer.lag", lambda: dict(kafka.lag), "{message}")
         if self.settings.gc_freeze:
             # Start-up objects (SDK clients, registries, schemas) live as long as the process:
             # frozen, full collections no longer walk them, which shortens their pauses.
@@ -100,9 +122,37 @@ class ScoringService:
             await self._start_http()
         log.info("scoring service started (ingress %s)", self.ingress)
 
+    async def _build_runtime(self) -> ScoringRuntime:
+        settings = self.settings
+        self._metadata = metadata = load_metadata(settings)
+        self._features = features = self._injected_features or default_features(settings)
+        self._model = model = self._injected_model or default_model(settings)
+        vectors = self._injected_vectors
+        self._vectors = default_vectors(settings) if isinstance(vectors, str) else vectors
+        info = await served_model_info(model, metadata, settings)
+        runtime = build_runtime(
+            settings,
+            metadata,
+            info,
+            features=features,
+            model=model,
+            vectors=self._vectors,
+            publish=self._publish,
+            tracer=self.tracer_provider.get_tracer("rtinfer.scoring"),
+            metrics=self.metrics,
+            clock=self._clock,
+        )
+        runtime.explanations.start()
+        self.metrics.observe(
+            "rtinfer.explanations", lambda: explanation_counts(runtime.explanations), "{event}"
+        )
+        self.metrics.observe("rtinfer.breaker.state", lambda: {(): 1.0 if runtime.breaker_open else 0.0}, "1")
+        self._runtime = runtime
+        return runtime
+
     async def _start_http(self) -> None:
         app = build_http_app(
-            lambda: self.components.runtime if self.components else None,
+            lambda: self._runtime,
             self.ready,
             max_in_flight=self.settings.http_max_in_flight,
             max_event_bytes=self.settings.max_event_bytes,
@@ -124,10 +174,11 @@ class ScoringService:
             await asyncio.sleep(0.05)
 
     async def ready(self) -> dict[str, str]:
-        components = self.components
-        if components is None:
+        """Readiness of each dependency: "ok" or why not."""
+        metadata, features, model = self._metadata, self._features, self._model
+        if self._runtime is None or metadata is None or features is None or model is None:
             return {"service": "starting"}
-        width = len(components.metadata.feature_names)
+        width = len(metadata.feature_names)
         probe_row = [dict.fromkeys(self.settings.entity_keys.values(), "readiness-probe")]
 
         async def kafka() -> None:
@@ -136,41 +187,54 @@ class ScoringService:
 
         checks: dict[str, Any] = {
             "kafka": kafka,
-            "feature_store": lambda: components.features.read(probe_row),
-            "model": components.model.info,
+            "feature_store": lambda: features.read(probe_row),
+            "model": model.info,
         }
-        if components.vectors is not None:
-            vectors = components.vectors
+        if self._vectors is not None:
+            vectors = self._vectors
             checks["vector_store"] = lambda: vectors.search(np.zeros((1, width), dtype=np.float32), 1)
         return await run_checks(checks)
 
     async def stop(self) -> None:
         """Stop fetching, finish the batch in flight, flush outputs, commit, close."""
         if self.kafka is not None:
-            self.kafka.stopping = True
-            async with self.kafka.in_flight:  # the batch in flight finishes and commits
-                pass
+            await self.kafka.stop()  # the batch in flight finishes and commits
         if self._http is not None:
             self._http.should_exit = True
             if self._http_task is not None:
                 await self._http_task
-        if self.components is not None:
-            await self.components.runtime.explanations.drain(self.settings.shutdown_timeout_s / 2)
+        if self._runtime is not None:
+            await self._runtime.explanations.drain(self.settings.shutdown_timeout_s / 2)
         await self.broker.stop()
         await self.publisher.stop()  # flushes the output producer
-        if self.components is not None:
-            await self.components.close()
+        if self._runtime is not None:
+            await self._close_collaborators()
         self.tracer_provider.shutdown()
         if self.settings.gc_freeze:
             gc.unfreeze()  # what this service held can be collected again
 
+    async def _close_collaborators(self) -> None:
+        await self.runtime.explanations.stop()
+        if self._model is not None:
+            await self._model.close()
+        close_features = getattr(self._features, "close", None)
+        if close_features is not None:
+            await close_features()
+        if self._vectors is not None:
+            await self._vectors.close()
+
     async def run_until_signal(self) -> None:
+        """Start, serve until SIGTERM or SIGINT, then stop within the shutdown timeout."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await self.start()
-        await stop.wait()
-        log.info("stopping within %.0fs", self.settings.shutdown_timeout_s)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop(), self.settings.shutdown_timeout_s)
+        try:
+            await self.start()
+            await stop.wait()
+            log.info("stopping within %.0fs", self.settings.shutdown_timeout_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop(), self.settings.shutdown_timeout_s)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)

@@ -1,17 +1,23 @@
-"""Building the scoring service's parts from settings (at start-up, never at import)."""
+"""What the scoring app builds from settings at start-up (never at import): the artifact's
+metadata, the default feature store, model client and vector index, and the scoring runtime."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from opentelemetry.trace import Tracer
 
 from services.core.model_metadata import ArtifactMetadata, MetadataError, read_metadata
-from services.core.ports import FeaturesPort, ModelPort, Publish, RequestFeatureFn, VectorIndexPort
+from services.core.ports import (
+    FeaturesPort,
+    ModelInfo,
+    ModelPort,
+    Publish,
+    RequestFeatureFn,
+    VectorIndexPort,
+)
 from services.core.scoring.explain import ExplanationWorker
 from services.core.scoring.pipeline import ScoringPipeline
 from services.scoring.metrics import ScoringMetrics
@@ -21,24 +27,6 @@ from services.scoring.settings import ScoringSettings
 
 class StartupError(RuntimeError):
     """The service cannot start; the message says what to fix."""
-
-
-@dataclass
-class Components:
-    metadata: ArtifactMetadata
-    features: FeaturesPort
-    model: ModelPort
-    vectors: VectorIndexPort | None
-    runtime: ScoringRuntime
-
-    async def close(self) -> None:
-        await self.runtime.explanations.stop()
-        await self.model.close()
-        close_features = getattr(self.features, "close", None)
-        if close_features is not None:
-            await close_features()
-        if self.vectors is not None:
-            await self.vectors.close()
 
 
 def load_metadata(settings: ScoringSettings) -> ArtifactMetadata:
@@ -86,35 +74,44 @@ def default_vectors(settings: ScoringSettings) -> VectorIndexPort | None:
     return make_index(settings.vectors)
 
 
-async def build_components(
-    settings: ScoringSettings,
-    publish: Publish,
-    tracer: Tracer,
-    metrics: ScoringMetrics,
-    *,
-    features: FeaturesPort | None = None,
-    model: ModelPort | None = None,
-    vectors: VectorIndexPort | str | None = "default",
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> Components:
-    """Everything the ingress adapters need. Collaborators may be injected (tests, demo)."""
-    metadata = load_metadata(settings)
-    features = features or default_features(settings)
-    model = model or default_model(settings)
-    index: VectorIndexPort | None = default_vectors(settings) if isinstance(vectors, str) else vectors
+async def served_model_info(
+    model: ModelPort, metadata: ArtifactMetadata, settings: ScoringSettings
+) -> ModelInfo:
+    """The served model's info; StartupError when it expects other features than the artifact."""
     info = await model.info()
     if tuple(info.feature_names) != tuple(metadata.feature_names):
         raise StartupError(
             f"the served model's features {list(info.feature_names)} differ from the artifact's "
             f"{list(metadata.feature_names)} in {settings.model_dir}"
         )
+    return info
+
+
+def build_runtime(
+    settings: ScoringSettings,
+    metadata: ArtifactMetadata,
+    info: ModelInfo,
+    *,
+    features: FeaturesPort,
+    model: ModelPort,
+    vectors: VectorIndexPort | None,
+    publish: Publish,
+    tracer: Tracer,
+    metrics: ScoringMetrics,
+    clock: Callable[[], datetime],
+) -> ScoringRuntime:
+    """The pipeline, its explanation worker (not started yet) and the runtime around both.
+
+    Args:
+        vectors: the vector index, or None to score without neighbours.
+    """
     policy = settings.policy(metadata.thresholds.review, metadata.thresholds.decline)
     pipeline = ScoringPipeline(
         policy,
         info,
         features,
         model,
-        index,
+        vectors,
         metadata.scaler.embed,
         load_request_features(settings.request_features),
         clock,
@@ -130,7 +127,7 @@ async def build_components(
         clock=clock,
     )
     resilience = settings.resilience
-    runtime = ScoringRuntime(
+    return ScoringRuntime(
         pipeline,
         worker,
         publish,
@@ -144,14 +141,11 @@ async def build_components(
         breaker_reset_s=resilience.breaker_reset_s,
         clock=clock,
     )
-    worker.start()
-    metrics.observe("rtinfer.explanations", lambda: _explain_counts(worker), "{event}")
-    metrics.observe("rtinfer.breaker.state", lambda: {(): 1.0 if runtime.breaker_open else 0.0}, "1")
-    return Components(metadata, features, model, index, runtime)
 
 
-def _explain_counts(worker: ExplanationWorker) -> dict[tuple[tuple[str, str], ...], float]:
-    counters: Any = worker.counters
+def explanation_counts(worker: ExplanationWorker) -> dict[tuple[tuple[str, str], ...], float]:
+    """The explanation worker's counters as gauge observations by state."""
+    counters = worker.counters
     return {
         (("state", "produced"),): counters.produced,
         (("state", "delayed"),): counters.delayed,

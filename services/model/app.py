@@ -1,0 +1,117 @@
+"""The model server process: one FraudModel behind one kserve.ModelServer (REST + gRPC)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+
+from services.adapters.kserve.sdk import ModelServer
+from services.model.server import ArtifactDataPlane, FraudModel
+from services.model.settings import ModelServerSettings
+
+# A child of KServe's logger, so our lines share its handler and format.
+log = logging.getLogger("kserve.rtinfer")
+
+
+class PortInUseError(Exception):
+    """A port the server needs is taken; raised before anything starts."""
+
+
+class ModelServerApp:
+    """Serves one model artifact over KServe's V1/V2 REST and V2 gRPC protocols.
+
+    Synchronous, unlike the other three apps: kserve's ModelServer.start() creates and runs its
+    own event loop (asyncio.run) and returns only once its servers have stopped, and it installs
+    its own SIGINT/SIGTERM/SIGQUIT handlers, whose ModelServer.stop() schedules the shutdown on
+    that loop. Nothing can await it from an outer loop, so:
+
+    - start(): everything that can fail before a port opens: load the artifact, check that the
+      ports are free, build the server. Raises ArtifactError or PortInUseError, each with a
+      one-line message.
+    - run_until_signal(): start() unless done, then serve (blocking) until a signal stops KServe.
+    - stop(): while serving, raise SIGTERM in this process, so KServe's own handler stops it as
+      it would on a SIGTERM from outside; before serving, unload the model.
+
+    Args:
+        model: an injected model; default a FraudModel over settings.model_dir.
+    """
+
+    def __init__(self, settings: ModelServerSettings, *, model: FraudModel | None = None) -> None:
+        self.settings = settings
+        self.model = model or FraudModel(
+            settings.model_name, settings.model_dir, predict_threads=settings.predict_threads
+        )
+        self.server: ModelServer | None = None
+        self._serving = False
+
+    def start(self) -> None:
+        """Load the artifact, check the ports, build the server; no port is open yet."""
+        settings = self.settings
+        self.model.load()
+        ports = [settings.http_port] + ([settings.grpc_port] if settings.enable_grpc else [])
+        for port in ports:
+            _check_port_free(port)
+        self.server = build_server(settings)
+        log.info(
+            "loaded model %s version %s from %s", self.model.name, self.model.version, settings.model_dir
+        )
+
+    def run_until_signal(self) -> None:
+        """Serve until SIGINT, SIGTERM or SIGQUIT (KServe's handlers stop the servers)."""
+        if self.server is None:
+            self.start()
+        assert self.server is not None
+        self._serving = True
+        try:
+            self.server.start([self.model])
+        finally:
+            self._serving = False
+
+    def stop(self) -> None:
+        """Stop serving as SIGTERM does; before serving, unload the model."""
+        if self._serving:
+            signal.raise_signal(signal.SIGTERM)
+            return
+        self.server = None
+        self.model.stop()
+
+
+def build_server(settings: ModelServerSettings) -> ModelServer:
+    """A ModelServer configured only from `settings` (never from kserve's argv defaults)."""
+    server = ModelServer(
+        http_port=settings.http_port,
+        grpc_port=settings.grpc_port,
+        workers=settings.workers,
+        max_threads=settings.grpc_max_threads,
+        enable_grpc=settings.enable_grpc,
+        enable_docs_url=False,
+        enable_latency_logging=settings.request_logging,
+        access_log_format=None,
+    )
+    server.dataplane = ArtifactDataPlane(model_registry=server.registered_models)
+    if not settings.request_logging:
+        _quiet_request_logs()
+    return server
+
+
+def _check_port_free(port: int) -> None:
+    # Uvicorn and gRPC would fail later with a traceback from deep inside the event loop.
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))  # noqa: S104 - the servers listen on all interfaces
+        except OSError as error:
+            raise PortInUseError(f"port {port} is not available: {error.strerror}") from None
+
+
+class _DropPerRequestLines(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("grpc method:")
+
+
+def _quiet_request_logs() -> None:
+    # One log line per request costs more than a small batch's prediction.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("kserve.trace").setLevel(logging.WARNING)
+    logging.getLogger("kserve").addFilter(_DropPerRequestLines())

@@ -1,0 +1,47 @@
+"""ModelServerApp before it serves: start() loads and checks, a taken port or a bad artifact is
+a one-line error, stop() unloads. (Serving itself: tests/integration/test_model_server*.py.)"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from services.model.app import ModelServerApp, PortInUseError
+from services.model.artifact import ArtifactError
+from services.model.settings import ModelServerSettings
+
+pytestmark = pytest.mark.unit
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_start_loads_the_artifact_and_builds_the_server_then_stop_unloads(artifact_dir: Path) -> None:
+    settings = ModelServerSettings(model_dir=artifact_dir, http_port=_free_port(), enable_grpc=False)
+    app = ModelServerApp(settings)
+    app.start()
+    assert app.model.ready and app.server is not None
+    assert app.server.http_port == settings.http_port and not app.server.enable_grpc
+    app.stop()
+    assert not app.model.ready and app.server is None
+
+
+def test_a_taken_port_is_refused_before_serving(artifact_dir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        app = ModelServerApp(ModelServerSettings(model_dir=artifact_dir, http_port=port, enable_grpc=False))
+        with pytest.raises(PortInUseError, match=f"port {port} is not available"):
+            app.start()
+    assert app.server is None
+
+
+def test_a_missing_artifact_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError):
+        ModelServerApp(ModelServerSettings(model_dir=tmp_path / "absent")).start()
