@@ -7,9 +7,7 @@ budget the batch is nacked (the consumer seeks back) and read again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 
 import redis.asyncio as aioredis
 from faststream import AckPolicy
@@ -20,6 +18,7 @@ from services.adapters.feast.store import FeastPusher
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.publish import publish_events
 from services.adapters.kafka.records import keep_raw, source_records
+from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
 from services.core.errors import DependencyError
 from services.core.ports import Pusher, RollingState
@@ -111,18 +110,7 @@ class FeatureWriterApp:
 
     async def run_until_signal(self) -> None:
         """Start, consume until SIGTERM or SIGINT, then stop."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await self.start()
-            await stop.wait()
-            log.info("stopping")
-            await self.stop()
-        finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
+        await run_until_signal(self.start, self.stop)
 
     async def _on_payments(self, message: KafkaMessage) -> None:
         assert self._writer is not None, "batches arrive only after start()"

@@ -9,11 +9,11 @@ import numpy as np
 import numpy.typing as npt
 
 from services.adapters.kserve.sdk import InferInput, InferRequest, InferResponse, InvalidInput
+from services.adapters.kserve.tensors import FEATURES_INPUT, SCORE_OUTPUT
 from services.core.errors import BadRequestError
 from services.core.ports import Explanations, FloatMatrix, ModelInfo
 from services.model.artifact import ModelArtifact
 from services.model.server import FraudModel
-from services.adapters.kserve.tensors import FEATURES_INPUT, SCORE_OUTPUT
 
 DEPENDENCY = "model"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -23,6 +22,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.records import keep_raw, source_records
+from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
 from services.core.monitoring.monitor import Monitor, StateMismatchError
 from services.core.monitoring.report import ModelReference
@@ -109,18 +109,7 @@ class MonitorApp:
 
     async def run_until_signal(self) -> None:
         """Start, consume until SIGTERM or SIGINT, then stop."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await self.start()
-            await stop.wait()
-            log.info("stopping")
-            await self.stop()
-        finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
+        await run_until_signal(self.start, self.stop)
 
     def _restore(self) -> MonitorRunner:
         settings = self.settings

@@ -4,10 +4,8 @@ collaborators, and of the two ingresses (Kafka pull, HTTP push) that hand batche
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
-import signal
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -20,6 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from events import Event
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.publish import AiokafkaPublisher
+from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
 from services.adapters.tracing import make_tracer_provider
 from services.core.model_metadata import ArtifactMetadata
@@ -225,16 +224,4 @@ class ScoringApp:
 
     async def run_until_signal(self) -> None:
         """Start, serve until SIGTERM or SIGINT, then stop within the shutdown timeout."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await self.start()
-            await stop.wait()
-            log.info("stopping within %.0fs", self.settings.shutdown_timeout_s)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop(), self.settings.shutdown_timeout_s)
-        finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
+        await run_until_signal(self.start, self.stop, shutdown_timeout_s=self.settings.shutdown_timeout_s)
