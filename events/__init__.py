@@ -11,8 +11,16 @@ from events.build import (
     new_payment_event,
     prediction_event,
 )
-from events.deadletter import RawInput, dead_letter_event
-from events.deadletter_payload import DeadLetter, HttpOrigin, KafkaOrigin, Origin
+from events.deadletter import dead_letter_event, original_input
+from events.deadletter_payload import (
+    DeadLetter,
+    HttpOrigin,
+    KafkaOrigin,
+    Origin,
+    OriginalHeader,
+    RawInput,
+    Truncation,
+)
 from events.drift import (
     AttributionDrift,
     DriftReport,
@@ -96,6 +104,7 @@ __all__ = [
     "MonitorWindow",
     "Neighbour",
     "Origin",
+    "OriginalHeader",
     "Payment",
     "Performance",
     "Prediction",
@@ -105,6 +114,7 @@ __all__ = [
     "SegmentBias",
     "SegmentFigures",
     "TopContribution",
+    "Truncation",
     "WindowCounts",
     "dead_letter_event",
     "deadletter_id",
@@ -122,6 +132,7 @@ __all__ = [
     "label_event",
     "label_id",
     "new_payment_event",
+    "original_input",
     "prediction_event",
     "prediction_id",
 ]

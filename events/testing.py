@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from events.build import new_payment_event
 from events.contract import Contract
-from events.deadletter_payload import DeadLetter, HttpOrigin, KafkaOrigin
+from events.deadletter_payload import DeadLetter, HttpOrigin, KafkaOrigin, OriginalHeader, Truncation
 from events.drift import (
     AttributionDrift,
     DriftReport,
@@ -130,13 +130,26 @@ origins = st.builds(
 
 @st.composite
 def dead_letters(draw: st.DrawFn) -> DeadLetter:
-    payload: dict[str, Any] = draw(
-        st.fixed_dictionaries({"payload_json": json_values})
-        | st.fixed_dictionaries({"payload_base64": st.binary(max_size=32).map(_b64)})
-    )
+    value = draw(st.none() | st.binary(max_size=32))
+    key = draw(st.none() | st.binary(max_size=16))
+    headers = draw(st.lists(st.tuples(st.text(max_size=12), st.none() | st.binary(max_size=16)), max_size=3))
+    truncation = None
+    if draw(st.booleans()):
+        truncation = Truncation(
+            value_size=None if value is None else len(value) + draw(st.integers(0, 2**20)),
+            value_kept=len(value or b""),
+            key_size=None if key is None else len(key),
+            key_kept=len(key or b""),
+            header_count=len(headers) + draw(st.integers(0, 5)),
+            headers_kept=len(headers),
+            headers_size=draw(st.integers(0, 2**20)),
+        )
     return DeadLetter(
-        **payload,
-        original_headers=draw(st.dictionaries(names, st.text(max_size=16), max_size=3)),
+        value_base64=None if value is None else _b64(value),
+        key_base64=None if key is None else _b64(key),
+        original_headers=tuple(OriginalHeader.of(name, raw) for name, raw in headers),
+        truncated=truncation is not None,
+        truncation=truncation,
         origin=draw(origins),
         stage=draw(st.sampled_from(["decode", "enrich", "predict", "explain", "publish"])),
         reason=draw(st.sampled_from([str(code) for code in ReasonCode])),
@@ -253,7 +266,7 @@ PAYLOADS: dict[str, st.SearchStrategy[Any]] = {
     "dev.rtinfer.payment.authorized.v1": payments,
     "dev.rtinfer.prediction.v1": predictions,
     "dev.rtinfer.explanation.v1": explanations(),
-    "dev.rtinfer.deadletter.v1": dead_letters(),
+    "dev.rtinfer.deadletter.v2": dead_letters(),
     "dev.rtinfer.label.v1": labels,
     "dev.rtinfer.drift.report.v1": drift_reports(),
     "dev.rtinfer.drift.alert.v1": drift_alerts(),

@@ -15,7 +15,7 @@ from events.scoring import Explanation, Prediction
 PAYMENT_AUTHORIZED = "dev.rtinfer.payment.authorized.v1"
 PREDICTION = "dev.rtinfer.prediction.v1"
 EXPLANATION = "dev.rtinfer.explanation.v1"
-DEADLETTER = "dev.rtinfer.deadletter.v1"
+DEADLETTER = "dev.rtinfer.deadletter.v2"
 LABEL = "dev.rtinfer.label.v1"
 DRIFT_REPORT = "dev.rtinfer.drift.report.v1"
 DRIFT_ALERT = "dev.rtinfer.drift.alert.v1"

@@ -34,4 +34,4 @@ def test_channels_carry_the_cloudevent_schemas() -> None:
     assert messages["scoring-payments:Message"]["headers"]["properties"]["ce_type"] == {
         "const": "dev.rtinfer.payment.authorized.v1"
     }
-    assert "dev.rtinfer.deadletter.v1" in document["components"]["schemas"]
+    assert "dev.rtinfer.deadletter.v2" in document["components"]["schemas"]

@@ -1,4 +1,4 @@
-"""Dead letters keep the original input whole, say why it failed, and have stable ids."""
+"""Dead letters keep the original bytes, say why it failed, and have stable ids."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import pytest
 from pydantic import ValidationError
 
@@ -17,6 +16,7 @@ from events import (
     DecodeFailure,
     HttpOrigin,
     KafkaOrigin,
+    OriginalHeader,
     RawInput,
     ReasonCode,
     dead_letter_event,
@@ -24,7 +24,9 @@ from events import (
     decode_http,
     decode_kafka,
     encode_kafka,
+    original_input,
 )
+from events.deadletter import DEFAULT_MAX_RECORD_BYTES, kafka_record_size
 from events.testing import sample_payment_event
 
 pytestmark = pytest.mark.unit
@@ -39,59 +41,82 @@ def _failure(value: bytes, headers: list[tuple[str, bytes]], key: bytes | None =
     return result
 
 
-def test_a_decode_failure_with_json_keeps_the_payload_as_json() -> None:
+def _letter(original: Any, **options: Any) -> DeadLetter:
+    fields = {"origin": ORIGIN, "stage": "decode", "first_seen": SEEN, "source": "//s"} | options
+    return dead_letter_event(original, **fields).data
+
+
+def test_a_decode_failure_keeps_the_record_as_it_was() -> None:
     record = encode_kafka(sample_payment_event())
     bad_value = record.value.replace(b'"EUR"', b'"XXX"')
     failure = _failure(bad_value, record.headers)
     event = dead_letter_event(failure, origin=ORIGIN, stage="decode", first_seen=SEEN, source="//scorer")
     letter = event.data
     assert event.type == DEADLETTER
-    assert letter.payload_json == orjson.loads(bad_value)
-    assert letter.payload_base64 is None
+    assert base64.b64decode(letter.value_base64 or "") == bad_value
+    assert base64.b64decode(letter.key_base64 or "") == b"card-42"
     assert (letter.reason, letter.field, letter.stage) == ("invalid_payload", "currency", "decode")
     assert letter.original_type == "dev.rtinfer.payment.authorized.v1"
-    assert letter.original_headers["ce_id"] == "pay-0001"
+    assert OriginalHeader(name="ce_id", value="pay-0001") in letter.original_headers
     assert (event.causationid, event.partitionkey, event.time) == ("pay-0001", "card-42", SEEN)
+    assert original_input(letter) == RawInput(bad_value, tuple(record.headers), b"card-42")
 
 
-def test_bytes_that_are_not_json_travel_as_base64_and_odd_headers_with_a_prefix() -> None:
-    failure = _failure(b"\xff\x00binary", [("ce_id", b"\xfe"), ("note", b"b64:looks encoded")], key=None)
-    letter = dead_letter_event(failure, origin=ORIGIN, stage="decode", first_seen=SEEN, source="//s").data
-    assert base64.b64decode(letter.payload_base64 or "") == b"\xff\x00binary"
-    assert "payload_json" not in orjson.loads(letter.model_dump_json())
-    assert letter.original_headers == {
-        "ce_id": "b64:" + base64.b64encode(b"\xfe").decode(),
-        "note": "b64:" + base64.b64encode(b"b64:looks encoded").decode(),
-    }
+def test_json_is_kept_verbatim_not_reparsed() -> None:
+    # Big integers, duplicate keys and odd spacing are what the producer sent: keep them.
+    value = b'{"amount": 123456789012345678901234567890, "amount": 1,  "x": [1.0]}'
+    assert original_input(_letter(RawInput(value), reason=ReasonCode.BAD_JSON)).value == value
 
 
-def test_a_json_null_original_stays_json() -> None:
-    letter = dead_letter_event(
-        RawInput(b"null"),
-        origin=ORIGIN,
-        stage="decode",
-        first_seen=SEEN,
-        source="//s",
-        reason=ReasonCode.BAD_JSON,
-    ).data
-    dumped = orjson.loads(letter.model_dump_json())
-    assert "payload_json" in dumped and dumped["payload_json"] is None
-    assert "payload_base64" not in dumped
-    assert DeadLetter.model_validate_json(letter.model_dump_json()) == letter
+def test_bytes_that_are_not_text_travel_as_base64_text_as_text() -> None:
+    headers = [("ce_id", b"\xfe"), ("note", b"b64:looks encoded"), ("nul", b"\x00"), ("empty", b"")]
+    letter = _letter(_failure(b"\xff\x00binary", headers, key=None))
+    assert letter.key_base64 is None
+    assert letter.original_headers == (
+        OriginalHeader(name="ce_id", value_base64=base64.b64encode(b"\xfe").decode()),
+        OriginalHeader(name="note", value="b64:looks encoded"),
+        OriginalHeader(name="nul", value_base64="AA=="),
+        OriginalHeader(name="empty", value=""),
+    )
+    assert original_input(letter) == RawInput(b"\xff\x00binary", tuple(headers), None)
 
 
-def test_exactly_one_payload_form() -> None:
+def test_a_null_value_differs_from_an_empty_one_and_from_json_null() -> None:
+    kept = {raw: _letter(RawInput(raw), reason=ReasonCode.BAD_JSON) for raw in (None, b"", b"null")}
+    assert [letter.value_base64 for letter in kept.values()] == [None, "", "bnVsbA=="]
+    assert [original_input(letter).value for letter in kept.values()] == [None, b"", b"null"]
+    assert DeadLetter.model_validate_json(kept[None].model_dump_json()) == kept[None]
+
+
+def test_repeated_headers_stay_repeated_and_in_order() -> None:
+    headers = (("ce_id", b"a"), ("x", None), ("ce_id", b"b"))
+    letter = _letter(RawInput(b"{}", headers), reason=ReasonCode.BAD_ATTRIBUTE)
+    assert original_input(letter).headers == headers
+
+
+def test_header_forms_are_exclusive() -> None:
+    with pytest.raises(ValidationError, match="exactly one of name"):
+        OriginalHeader(value="v")
+    with pytest.raises(ValidationError, match="exactly one of name"):
+        OriginalHeader(name="n", name_base64="bg==")
+    with pytest.raises(ValidationError, match="at most one of value"):
+        OriginalHeader(name="n", value="v", value_base64="dg==")
+    with pytest.raises(ValidationError, match="redacted header has no value"):
+        OriginalHeader(name="cookie", value="v", redacted=True)
+
+
+def test_truncated_comes_with_its_note() -> None:
     fields: dict[str, Any] = {
+        "value_base64": "",
         "origin": ORIGIN,
         "stage": "decode",
         "reason": "bad_json",
         "message": "",
         "first_seen": SEEN,
+        "attempts": 1,
     }
-    with pytest.raises(ValidationError, match="exactly one"):
-        DeadLetter(**fields, attempts=1)
-    with pytest.raises(ValidationError, match="exactly one"):
-        DeadLetter(**fields, attempts=1, payload_json=1, payload_base64="AA==")
+    with pytest.raises(ValidationError, match="truncation"):
+        DeadLetter(**fields, truncated=True)
 
 
 def test_an_event_that_failed_later_is_rebuilt_as_its_binary_record() -> None:
@@ -107,14 +132,16 @@ def test_an_event_that_failed_later_is_rebuilt_as_its_binary_record() -> None:
         message="feature store did not answer",
     )
     record = encode_kafka(event)
-    assert letter_event.data.payload_json == orjson.loads(record.value)
+    assert original_input(letter_event.data) == RawInput(record.value, tuple(record.headers), record.key)
     assert letter_event.data.attempts == 5
     assert letter_event.id == deadletter_id(ORIGIN, "enrich", record.value)
 
 
-def test_reason_is_required_unless_the_failure_brings_one() -> None:
-    with pytest.raises(ValueError, match="reason"):
-        dead_letter_event(RawInput(b"{}"), origin=ORIGIN, stage="decode", first_seen=SEEN, source="//s")
+def test_a_missing_or_invalid_reason_becomes_internal_instead_of_raising() -> None:
+    missing = _letter(RawInput(b"{}"))
+    assert (missing.reason, missing.message) == ("internal", "(no reason was given)")
+    invalid = _letter(RawInput(b"{}"), reason="Not A Code", message="boom")
+    assert invalid.reason == "internal" and invalid.message.endswith("is not a reason code) boom")
 
 
 def test_ids_are_stable_per_origin_and_stage() -> None:
@@ -129,11 +156,29 @@ def test_ids_are_stable_per_origin_and_stage() -> None:
 def test_large_originals_are_cut_and_say_so() -> None:
     failure = _failure(b"x" * 70000, [])
     assert failure.reason is ReasonCode.TOO_LARGE
-    letter = dead_letter_event(
-        failure, origin=ORIGIN, stage="decode", first_seen=SEEN, source="//s", max_original_bytes=1000
-    ).data
-    assert len(base64.b64decode(letter.payload_base64 or "")) == 1000
-    assert letter.message.endswith("(original cut from 70000 to 1000 bytes)")
+    letter = _letter(failure, max_original_bytes=1000)
+    assert len(base64.b64decode(letter.value_base64 or "")) == 1000
+    assert letter.truncated and letter.truncation is not None
+    assert (letter.truncation.value_size, letter.truncation.value_kept) == (70000, 1000)
+
+
+def test_a_record_over_the_producer_limit_is_cut_to_fit() -> None:
+    # A 200 KB header of NUL bytes and a 2 MB value: the letter still fits, headers first.
+    original = RawInput(b"v" * 2_000_000, (("ce_id", b"x"), ("blob", b"\x00" * 200_000)), b"card-1")
+    event = dead_letter_event(
+        original, origin=ORIGIN, stage="decode", first_seen=SEEN, source="//s", reason="too_large"
+    )
+    assert kafka_record_size(encode_kafka(event)) <= DEFAULT_MAX_RECORD_BYTES
+    letter = event.data
+    assert letter.truncation is not None and letter.truncation.headers_kept == 2
+    assert original_input(letter).headers == original.headers
+    assert 0 < letter.truncation.value_kept < 2_000_000
+
+
+def test_deeply_nested_json_is_just_bytes() -> None:
+    nested = b"[" * 1024 + b"]" * 1024
+    letter = _letter(_failure(nested, []))
+    assert original_input(letter).value == nested
 
 
 def test_dead_letters_travel_like_any_event() -> None:
@@ -150,7 +195,10 @@ def test_dead_letters_travel_like_any_event() -> None:
 def test_credentials_are_not_kept() -> None:
     [failure] = decode_http({"Authorization": "Bearer secret", "content-type": "text/plain"}, b"hi")
     assert isinstance(failure, DecodeFailure)
-    letter = dead_letter_event(
-        failure, origin=HttpOrigin(), stage="decode", first_seen=SEEN, source="//s"
-    ).data
-    assert letter.original_headers == {"authorization": "[redacted]", "content-type": "text/plain"}
+    letter = _letter(failure, origin=HttpOrigin())
+    assert letter.original_headers == (
+        OriginalHeader(name="authorization", redacted=True),
+        OriginalHeader(name="content-type", value="text/plain"),
+    )
+    assert "secret" not in letter.model_dump_json()
+    assert original_input(letter).headers == (("content-type", b"text/plain"),)
