@@ -30,7 +30,7 @@ from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.kserve.client import KServeClientSettings, Protocol
 from services.adapters.vectors.factory import make_index
 from services.adapters.vectors.settings import Backend, VectorSettings
-from services.fraud.cases import cases_from_frame
+from services.fraud.cases import FRAUD_CASE_SCHEMA, cases_from_frame
 from services.fraud.feast_repo import apply_definitions
 from services.model.artifact import ModelArtifact
 from services.scoring.settings import ScoringSettings, Topics
@@ -119,7 +119,7 @@ def bench_env(
         base = vectors or VectorSettings()
         scoped = base.model_copy(
             update={"backend": backend, "collection": f"Bench{name[5:]}", "milvus_path": work / "cases.db"}
-        )
+        ).with_default_schema(FRAUD_CASE_SCHEMA)
         log.info("indexing %d cases in %s", len(frame), backend)
         asyncio.run(_index(scoped, frame, payments, result.artifact))
         try:

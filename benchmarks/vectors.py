@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rtinfer.vectors.indexing import index_cases
-from rtinfer.vectors.synthetic import synthetic_cases, synthetic_queries
+from rtinfer.vectors.synthetic import CASE_SCHEMA, synthetic_cases, synthetic_queries
 from services.adapters.vectors.common import QueryMode
 from services.adapters.vectors.knn import exact_knn, recall_at_k
 from services.adapters.vectors.settings import Backend, VectorSettings
@@ -68,7 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = VectorSettings(max_concurrency=args.concurrency, timeout_s=60.0)
+    settings = VectorSettings(max_concurrency=args.concurrency, timeout_s=60.0).with_default_schema(
+        CASE_SCHEMA
+    )
     backends = _backends(args.backends)
     console = Console()
     if not console.is_terminal:
@@ -220,10 +222,10 @@ def _adapter(settings: VectorSettings, backend: Backend, **changes: Any) -> Adap
     if backend == "weaviate":
         from services.adapters.vectors.weaviate_index import WeaviateIndex
 
-        return WeaviateIndex(settings.weaviate().model_copy(update=changes))
+        return WeaviateIndex(settings.weaviate().model_copy(update=changes), settings.case_schema())
     from services.adapters.vectors.milvus_index import MilvusLiteIndex
 
-    return MilvusLiteIndex(settings.milvus().model_copy(update=changes))
+    return MilvusLiteIndex(settings.milvus().model_copy(update=changes), settings.case_schema())
 
 
 def _print_timings(console: Console, timings: list[Timing]) -> None:

@@ -16,7 +16,7 @@ from rtinfer.vectors.indexing import index_cases
 from services.adapters.feast.settings import FeastSettings
 from services.adapters.vectors.factory import make_index
 from services.adapters.vectors.settings import VectorSettings
-from services.fraud.cases import cases_from_frame
+from services.fraud.cases import FRAUD_CASE_SCHEMA, cases_from_frame
 from services.fraud.feast_repo import apply_definitions
 from services.model.artifact import ArtifactError, ModelArtifact
 
@@ -104,9 +104,16 @@ async def prepare_vectors(
     console: Console,
     force: bool = False,
 ) -> None:
-    marker = settings.milvus_path.with_suffix(".indexed")
-    if not force and marker.exists() and marker.read_text() == artifact.version:
-        console.print(f"[green]vectors[/]: Milvus Lite index in {settings.milvus_path} (existing)")
+    # Only a Milvus Lite file can be reused across runs: its marker sits next to it and names the
+    # artifact it was indexed for. A Weaviate collection has no file (and no marker).
+    marker = settings.milvus_path.with_suffix(".indexed") if settings.backend == "milvus" else None
+    where = (
+        f"Milvus Lite ({settings.milvus_path})"
+        if settings.backend == "milvus"
+        else f"Weaviate ({settings.collection})"
+    )
+    if not force and marker is not None and marker.exists() and marker.read_text() == artifact.version:
+        console.print(f"[green]vectors[/]: index in {where} (existing)")
         return
     if frame is None:
         frame = training_frame(apply_definitions(feast), feast.feature_service, history)
@@ -120,12 +127,12 @@ async def prepare_vectors(
         merchant_id=lookup.loc[labelled["payment_id"], "merchant_id"].to_numpy(),
     )
     cases, raw = cases_from_frame(cases_frame, artifact.feature_names)
-    index = make_index(settings)
+    index = make_index(settings.with_default_schema(FRAUD_CASE_SCHEMA))
     try:
         written = await index_cases(index, cases, artifact.metadata.scaler.embed(raw), batch_size=5000)
     finally:
         await index.close()
-    marker.write_text(artifact.version)
-    console.print(
-        f"[green]vectors[/]: {written:,} labelled past cases in Milvus Lite ({settings.milvus_path})"
-    )
+    if marker is not None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(artifact.version)
+    console.print(f"[green]vectors[/]: {written:,} labelled past cases in {where}")

@@ -56,7 +56,8 @@ def _add_embedding_arguments(parser: argparse.ArgumentParser, *, cases_required:
         type=Path,
         required=cases_required,
         metavar="PARQUET",
-        help="columns case_id, label, amount, merchant_id, timestamp and the feature columns",
+        help="columns case_id, label, timestamp, the fraud case properties (amount, merchant_id) "
+        "and the feature columns",
     )
     source = parser.add_mutually_exclusive_group(required=cases_required)
     source.add_argument("--features", help="feature columns name1,name2,... (scaler fitted on the cases)")
@@ -97,12 +98,16 @@ def search_command(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> VectorSettings:
+    """Settings from the environment and the arguments; the case schema is the fraud one
+    unless RTINFER_VECTORS_CASE_PROPERTIES sets another."""
+    from services.fraud.cases import FRAUD_CASE_SCHEMA  # pandas loads only when a command runs
+
     overrides: dict[str, object] = {}
     if args.collection:
         overrides["collection"] = args.collection
     if getattr(args, "batch_size", None):
         overrides["import_batch_size"] = args.batch_size
-    return VectorSettings(**overrides)  # type: ignore[arg-type]
+    return VectorSettings(**overrides).with_default_schema(FRAUD_CASE_SCHEMA)  # type: ignore[arg-type]
 
 
 def _embedded_cases(args: argparse.Namespace) -> tuple[list[Case], FloatMatrix]:
@@ -149,9 +154,15 @@ async def _search(settings: VectorSettings, backend: Backend, query: FloatMatrix
 
 
 def _print_neighbours(neighbours: list[Neighbour], title: str) -> None:
+    """One row per neighbour: rank, id, distance, label, then its stored properties by name."""
+    names = list(dict.fromkeys(name for n in neighbours for name in n.properties if name != "timestamp"))
     table = Table(title=title)
-    for column in ("#", "case", "distance", "label", "amount", "merchant", "timestamp"):
-        table.add_column(column, justify="right" if column in {"#", "distance", "amount"} else "left")
+    for column in ("#", "case", "distance", "label"):
+        table.add_column(column, justify="right" if column in {"#", "distance"} else "left")
+    for name in names:
+        numeric = all(_is_number(n.properties.get(name)) for n in neighbours)
+        table.add_column(name, justify="right" if numeric else "left")
+    table.add_column("timestamp")
     for rank, neighbour in enumerate(neighbours, start=1):
         extra = neighbour.properties
         table.add_row(
@@ -159,8 +170,11 @@ def _print_neighbours(neighbours: list[Neighbour], title: str) -> None:
             neighbour.id,
             f"{neighbour.distance:.4f}",
             str(neighbour.label),
-            str(extra.get("amount")),
-            str(extra.get("merchant_id")),
+            *(str(extra.get(name)) for name in names),
             str(extra.get("timestamp")),
         )
     Console().print(table)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

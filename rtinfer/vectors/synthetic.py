@@ -7,14 +7,17 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from services.core.ports import Case, FloatMatrix
+from services.fraud.cases import FRAUD_CASE_SCHEMA
 
 CLUSTERS = 20
 FRAUD_CLUSTERS = 3  # clusters whose cases are labelled 1
 START = datetime(2024, 1, 1, tzinfo=UTC)
+CASE_SCHEMA = FRAUD_CASE_SCHEMA  # synthetic cases carry a payment's amount and merchant
 
 
 def synthetic_cases(count: int, dimensions: int, seed: int) -> tuple[list[Case], FloatMatrix, FloatMatrix]:
-    """Cases, their vectors, and the cluster centres (to draw queries from the same mix).
+    """Cases (CASE_SCHEMA properties), their vectors, and the cluster centres (to draw queries
+    from the same mix).
 
     Vectors are a cluster centre (spread 3) plus unit Gaussian noise, so neighbours are meaningful.
     """
@@ -27,9 +30,11 @@ def synthetic_cases(count: int, dimensions: int, seed: int) -> tuple[list[Case],
         Case(
             id=f"case-{row:07d}",
             label=int(cluster < FRAUD_CLUSTERS),
-            amount=round(float(amount), 2),
-            merchant_id=f"merchant-{cluster:02d}-{row % 7}",
             timestamp=START + timedelta(seconds=30 * row),
+            properties={
+                "amount": round(float(amount), 2),
+                "merchant_id": f"merchant-{cluster:02d}-{row % 7}",
+            },
         )
         for row, (cluster, amount) in enumerate(zip(membership, amounts, strict=True))
     ]

@@ -7,10 +7,11 @@ plugs in (request-time features, embedding).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -60,7 +61,11 @@ class ModelPort(Protocol):
 
 @dataclass(frozen=True)
 class Neighbour:
-    """A similar past case found by vector search."""
+    """A similar past case found by vector search.
+
+    properties: the stored case's properties (exactly those of the index's CaseSchema) and its
+    "timestamp" (tz-aware UTC).
+    """
 
     id: str
     distance: float
@@ -68,15 +73,59 @@ class Neighbour:
     properties: dict[str, object] = field(default_factory=dict)
 
 
+# What a case property holds; a case schema gives each property one kind.
+PropertyValue = str | float | int | bool | None
+PropertyKind = Literal["text", "number", "int", "bool"]
+PROPERTY_KINDS: tuple[PropertyKind, ...] = ("text", "number", "int", "bool")
+# Names the backends store for every case; a schema cannot reuse them.
+RESERVED_CASE_FIELDS = frozenset({"id", "case_id", "label", "timestamp", "vector"})
+_PROPERTY_NAME = re.compile(r"[a-z][_0-9A-Za-z]{0,63}")
+
+
 @dataclass(frozen=True)
 class Case:
-    """A labeled historical payment stored in the vector index."""
+    """A labelled past case stored in the vector index.
+
+    id, label and timestamp (tz-aware) are stored for every use case; `properties` holds what
+    the use case's CaseSchema declares (fraud: amount and merchant_id).
+    """
 
     id: str
     label: int
-    amount: float
-    merchant_id: str
     timestamp: datetime
+    properties: Mapping[str, PropertyValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseSchema:
+    """The properties a use case stores with each case: name -> kind, in storage order.
+
+    Kinds: "text" (exact-match text), "number" (float), "int", "bool". Names start with a
+    lowercase letter (Weaviate lowercases a first capital), then letters, digits and `_`, and
+    cannot be one of the fields every case has (id, case_id, label, timestamp, vector).
+    """
+
+    properties: Mapping[str, PropertyKind] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, kind in self.properties.items():
+            if not _PROPERTY_NAME.fullmatch(name) or name in RESERVED_CASE_FIELDS:
+                raise ValueError(
+                    f"case property name {name!r}: use [a-z][_0-9A-Za-z]*, not one of "
+                    f"{', '.join(sorted(RESERVED_CASE_FIELDS))}"
+                )
+            if kind not in PROPERTY_KINDS:
+                raise ValueError(
+                    f"case property {name!r}: kind {kind!r} is not one of {', '.join(PROPERTY_KINDS)}"
+                )
+        object.__setattr__(self, "properties", dict(self.properties))  # our own copy, order kept
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.properties.items()))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.properties)
 
 
 class VectorIndexPort(Protocol):

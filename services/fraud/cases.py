@@ -1,24 +1,33 @@
-"""Reading labelled cases (and their feature columns) from a Parquet file."""
+"""The fraud case schema, and reading labelled cases (with their feature columns) from Parquet."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from services.core.ports import Case
+from services.core.ports import Case, CaseSchema, PropertyKind, PropertyValue
 
-CASE_COLUMNS = ("case_id", "label", "amount", "merchant_id", "timestamp")
+# What the vector index keeps of a past payment besides its id, label and time.
+FRAUD_CASE_SCHEMA = CaseSchema({"amount": "number", "merchant_id": "text"})
+CASE_COLUMNS = ("case_id", "label", *FRAUD_CASE_SCHEMA.names, "timestamp")
+_CONVERT: dict[PropertyKind, Callable[[Any], PropertyValue]] = {
+    "text": str,
+    "number": float,
+    "int": int,
+    "bool": bool,
+}
 
 
 def cases_from_frame(
     frame: pd.DataFrame, feature_names: Sequence[str]
 ) -> tuple[list[Case], npt.NDArray[np.float64]]:
-    """Cases and their raw feature rows (columns in feature_names order).
+    """Fraud cases (FRAUD_CASE_SCHEMA properties) and their raw feature rows (feature_names order).
 
     Raises:
         ValueError: a column is missing or timestamps carry no offset.
@@ -27,21 +36,19 @@ def cases_from_frame(
     if missing:
         raise ValueError(f"cases lack columns: {', '.join(missing)}")
     stamps = _aware_timestamps(frame["timestamp"])
+    columns = {
+        name: [_CONVERT[kind](value) for value in frame[name]]
+        for name, kind in FRAUD_CASE_SCHEMA.properties.items()
+    }
     cases = [
         Case(
             id=str(case_id),
             label=int(label),
-            amount=float(amount),
-            merchant_id=str(merchant),
             timestamp=stamp,
+            properties={name: values[row] for name, values in columns.items()},
         )
-        for case_id, label, amount, merchant, stamp in zip(
-            frame["case_id"],
-            frame["label"],
-            frame["amount"],
-            frame["merchant_id"],
-            stamps,
-            strict=True,
+        for row, (case_id, label, stamp) in enumerate(
+            zip(frame["case_id"], frame["label"], stamps, strict=True)
         )
     ]
     features = frame[list(feature_names)].to_numpy(dtype=np.float64)

@@ -21,7 +21,7 @@ from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.kserve.client import KServeClientSettings
 from services.adapters.vectors.factory import make_index
 from services.adapters.vectors.settings import VectorSettings
-from services.fraud.cases import cases_from_frame
+from services.fraud.cases import FRAUD_CASE_SCHEMA, cases_from_frame
 from services.fraud.feast_repo import apply_definitions
 from services.model.artifact import ModelArtifact
 from services.scoring.settings import ScoringSettings, Topics
@@ -88,7 +88,7 @@ def scoring_env(
         collection=collection,
         weaviate_url=f"http://{weaviate.http_host}:{weaviate.http_port}",
         weaviate_grpc_port=weaviate.grpc_port,
-    )
+    ).with_default_schema(FRAUD_CASE_SCHEMA)
     asyncio.run(_index(vectors, frame, history, result.artifact))
     with running_model_server(model_dir) as server:
         yield ScoringEnv(

@@ -2,7 +2,8 @@
 
 The same behaviour suite runs against a real Weaviate server and an embedded Milvus Lite store:
 recall against the exact oracle, idempotent upserts, stored fields round-trip, and failures
-surface as typed, retryable errors naming the backend.
+surface as typed, retryable errors naming the backend. The cases carry the fraud case schema, so
+the collections are laid out as the deployed ones.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from services.adapters.vectors.knn import exact_knn, recall_at_k
 from services.adapters.vectors.milvus_index import MilvusLiteIndex
 from services.adapters.vectors.weaviate_index import WeaviateIndex
 from services.core.errors import BadRequestError, DependencyUnavailable
-from services.core.ports import Case, FloatMatrix
+from services.core.ports import Case, CaseSchema, FloatMatrix
+from services.fraud.cases import FRAUD_CASE_SCHEMA
 from tests.servers import WeaviateEndpoint
 
 DIMENSIONS = 16
@@ -35,6 +37,8 @@ MICRO_BATCH = 64
 START = datetime(2024, 3, 1, tzinfo=UTC)
 
 Index = WeaviateIndex | MilvusLiteIndex
+# Another use case's cases: every property kind, none of the fraud names.
+OTHER_SCHEMA = CaseSchema({"channel": "text", "score": "number", "attempts": "int", "flagged": "bool"})
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,11 @@ def dataset() -> Dataset:
         Case(
             id=f"case-{row:05d}",
             label=int(cluster < 3),
-            amount=round(float(rng.lognormal(3, 1)), 2),
-            merchant_id=f"m-{cluster}-{row % 5}",
             timestamp=START + timedelta(minutes=row, microseconds=row),
+            properties={
+                "amount": round(float(rng.lognormal(3, 1)), 2),
+                "merchant_id": f"m-{cluster}-{row % 5}",
+            },
         )
         for row, cluster in enumerate(membership)
     ]
@@ -84,13 +90,18 @@ def weaviate_settings(
 
 
 def make_index(
-    request: pytest.FixtureRequest, backend: str, collection: str, tmp_path: Path, **overrides: object
+    request: pytest.FixtureRequest,
+    backend: str,
+    collection: str,
+    tmp_path: Path,
+    schema: CaseSchema = FRAUD_CASE_SCHEMA,
+    **overrides: object,
 ) -> Index:
     if backend == "weaviate":
         server: WeaviateEndpoint = request.getfixturevalue("weaviate_server")
-        return WeaviateIndex(weaviate_settings(server, collection, **overrides))
+        return WeaviateIndex(weaviate_settings(server, collection, **overrides), schema)
     settings = {"collection": collection, "path": tmp_path / "cases.db", "timeout_s": 30.0}
-    return MilvusLiteIndex(MilvusIndexSettings.model_validate(settings | overrides))
+    return MilvusLiteIndex(MilvusIndexSettings.model_validate(settings | overrides), schema)
 
 
 @pytest.fixture(params=["weaviate", "milvus"])
@@ -138,7 +149,7 @@ async def test_agrees_with_exact_search(index: Index, dataset: Dataset) -> None:
 async def test_upsert_twice_keeps_one_copy(index: Index, dataset: Dataset) -> None:
     cases, vectors = dataset.cases[:1000], dataset.vectors[:1000]
     await index_cases(index, cases, vectors, batch_size=300, progress=False)
-    relabelled = [Case(c.id, 1 - c.label, c.amount, c.merchant_id, c.timestamp) for c in cases]
+    relabelled = [replace(c, label=1 - c.label) for c in cases]
 
     await index_cases(index, relabelled, vectors, batch_size=300, progress=False)
 
@@ -159,12 +170,44 @@ async def test_neighbours_carry_the_stored_case(index: Index, dataset: Dataset) 
         assert nearest.id == case.id
         assert nearest.distance == pytest.approx(0.0, abs=1e-4)
         assert nearest.label == case.label
-        assert nearest.properties["amount"] == pytest.approx(case.amount)
-        assert nearest.properties["merchant_id"] == case.merchant_id
+        assert nearest.properties["amount"] == pytest.approx(case.properties["amount"])
+        assert nearest.properties["merchant_id"] == case.properties["merchant_id"]
+        assert set(nearest.properties) == {*FRAUD_CASE_SCHEMA.names, "timestamp"}
         stamp = nearest.properties["timestamp"]
         assert isinstance(stamp, datetime)
         assert stamp == case.timestamp
         assert stamp.tzinfo is not None
+
+
+@pytest.mark.parametrize("backend", ["weaviate", "milvus"])
+@pytest.mark.parametrize("mode", [QueryMode.CONCURRENT, QueryMode.BATCHED])
+async def test_any_case_schema_is_stored_and_returned(
+    request: pytest.FixtureRequest, backend: str, mode: QueryMode, unique_name: str, tmp_path: Path
+) -> None:
+    vector_index = make_index(
+        request, backend, collection_name(unique_name), tmp_path, OTHER_SCHEMA, query_mode=mode
+    )
+    cases = [
+        Case(
+            f"other-{row}",
+            row % 2,
+            START + timedelta(hours=row),
+            {"channel": f"web {row}", "score": row / 4, "attempts": 2**40 + row, "flagged": row % 3 == 0},
+        )
+        for row in range(8)
+    ]
+    vectors = np.eye(8, dtype=np.float32)
+    try:
+        await index_cases(vector_index, cases, vectors, progress=False)
+        answer = await vector_index.search(vectors, 1)
+    finally:
+        await vector_index.drop_collection()
+        await vector_index.close()
+
+    for case, [nearest] in zip(cases, answer, strict=True):
+        assert nearest.id == case.id
+        assert nearest.properties == {**case.properties, "timestamp": case.timestamp}
+        assert [type(nearest.properties[name]) for name in OTHER_SCHEMA.names] == [str, float, int, bool]
 
 
 @pytest.mark.parametrize("mode", list(QueryMode))
@@ -193,7 +236,7 @@ async def test_unreachable_weaviate_is_unavailable(free_port: int) -> None:
     settings = WeaviateIndexSettings(
         collection="Unreachable", url=f"http://127.0.0.1:{free_port}", grpc_port=grpc_port, timeout_s=1.0
     )
-    vector_index = WeaviateIndex(settings)
+    vector_index = WeaviateIndex(settings, FRAUD_CASE_SCHEMA)
     started = time.perf_counter()
 
     with pytest.raises(DependencyUnavailable) as connect_failure:
@@ -212,7 +255,7 @@ async def test_weaviate_without_grpc_fails_at_connect(
     weaviate_server: WeaviateEndpoint, free_port: int
 ) -> None:
     settings = weaviate_settings(weaviate_server, "NoGrpc", grpc_port=free_port, timeout_s=1.0)
-    vector_index = WeaviateIndex(settings)
+    vector_index = WeaviateIndex(settings, FRAUD_CASE_SCHEMA)
 
     with pytest.raises(DependencyUnavailable) as failure:
         await vector_index.connect()
@@ -263,14 +306,17 @@ async def test_weaviate_outage_at_query_time_is_unavailable(
         TcpProxy(weaviate_server.http_host, weaviate_server.grpc_port),
     )
     rest_port, grpc_port = await rest.start(), await grpc.start()
-    direct = WeaviateIndex(weaviate_settings(weaviate_server, collection_name(unique_name)))
+    direct = WeaviateIndex(
+        weaviate_settings(weaviate_server, collection_name(unique_name)), FRAUD_CASE_SCHEMA
+    )
     proxied = WeaviateIndex(
         WeaviateIndexSettings(
             collection=collection_name(unique_name),
             url=f"http://127.0.0.1:{rest_port}",
             grpc_port=grpc_port,
             timeout_s=2.0,
-        )
+        ),
+        FRAUD_CASE_SCHEMA,
     )
     try:
         await index_cases(direct, dataset.cases[:200], dataset.vectors[:200], progress=False)
@@ -296,7 +342,7 @@ async def test_unusable_milvus_path_is_unavailable(tmp_path: Path, layout: str) 
     blocker = tmp_path / ("blocker" if layout == "parent is a file" else "cases.db")
     blocker.write_text("not a directory")
     path = blocker / "cases.db" if layout == "parent is a file" else blocker
-    vector_index = MilvusLiteIndex(MilvusIndexSettings(collection="Cases", path=path))
+    vector_index = MilvusLiteIndex(MilvusIndexSettings(collection="Cases", path=path), FRAUD_CASE_SCHEMA)
 
     with pytest.raises(DependencyUnavailable) as failure:
         await vector_index.ensure_collection(DIMENSIONS)
@@ -308,7 +354,7 @@ async def test_unusable_milvus_path_is_unavailable(tmp_path: Path, layout: str) 
 
 async def test_milvus_refuses_a_collection_of_other_dimensions(tmp_path: Path, unique_name: str) -> None:
     settings = MilvusIndexSettings(collection=collection_name(unique_name), path=tmp_path / "cases.db")
-    vector_index = MilvusLiteIndex(settings)
+    vector_index = MilvusLiteIndex(settings, FRAUD_CASE_SCHEMA)
     try:
         await vector_index.ensure_collection(DIMENSIONS)
         await vector_index.ensure_collection(DIMENSIONS)  # same shape: fine, idempotent

@@ -1,4 +1,5 @@
-"""What the vector index adapters share: their settings, query modes and batch checks.
+"""What the vector index adapters share: their settings, query modes, batch checks and the
+conversion of case properties to and from what a backend stores (by the CaseSchema's kinds).
 
 No SDK is imported here, so settings can be built (and printed) without loading a client.
 """
@@ -6,7 +7,8 @@ No SDK is imported here, so settings can be built (and printed) without loading 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import numbers
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from services.core.ports import Case, FloatMatrix
+from services.core.ports import Case, CaseSchema, FloatMatrix, PropertyKind, PropertyValue
 
 # Valid as a Weaviate class name and as a Milvus collection name, so one name serves both.
 COLLECTION_NAME_PATTERN = r"^[A-Z][_0-9A-Za-z]{0,254}$"
@@ -109,6 +111,68 @@ def check_upsert(cases: Sequence[Case], vectors: FloatMatrix) -> FloatMatrix:
         if case.timestamp.utcoffset() is None:
             raise ValueError(f"case {case.id}: timestamp must be timezone-aware")
     return matrix
+
+
+def property_rows(
+    schema: CaseSchema, cases: Sequence[Case], *, nullable: bool = True
+) -> list[dict[str, PropertyValue]]:
+    """Each case's properties in schema order, as plain Python values (numpy scalars converted).
+
+    Raises:
+        ValueError: a case lacks a schema property or has one the schema does not declare, a
+            value does not fit its kind, or (nullable=False) a value is None.
+    """
+    expected = schema.properties
+    rows: list[dict[str, PropertyValue]] = []
+    for case in cases:
+        given = case.properties
+        if given.keys() != expected.keys():
+            missing = [name for name in expected if name not in given]
+            unknown = [name for name in given if name not in expected]
+            problems = ([f"lacks {', '.join(missing)}"] if missing else []) + (
+                [f"has undeclared {', '.join(unknown)}"] if unknown else []
+            )
+            raise ValueError(f"case {case.id}: properties do not fit the case schema: {'; '.join(problems)}")
+        rows.append(
+            {name: _fitted(case.id, name, kind, given[name], nullable) for name, kind in expected.items()}
+        )
+    return rows
+
+
+def stored_properties(schema: CaseSchema, found: Mapping[str, object]) -> dict[str, PropertyValue]:
+    """The schema's properties from what a backend returned, typed by kind (None if absent)."""
+    return {name: _typed(kind, found.get(name)) for name, kind in schema.properties.items()}
+
+
+def _fitted(case_id: str, name: str, kind: PropertyKind, value: object, nullable: bool) -> PropertyValue:
+    if value is None:
+        if nullable:
+            return None
+        raise ValueError(
+            f"case {case_id}: property {name} is None, and this backend stores no missing values"
+        )
+    flag = isinstance(value, bool | np.bool_)
+    if kind == "text" and isinstance(value, str):
+        return value
+    if kind == "number" and isinstance(value, numbers.Real) and not flag:
+        return float(value)
+    if kind == "int" and isinstance(value, numbers.Integral) and not flag:
+        return int(value)
+    if kind == "bool" and flag:
+        return bool(value)
+    raise ValueError(f"case {case_id}: property {name} must be {kind}, got {type(value).__name__} {value!r}")
+
+
+def _typed(kind: PropertyKind, value: object) -> PropertyValue:
+    if value is None:
+        return None
+    if kind == "number":
+        return float(value)  # type: ignore[arg-type]  # GraphQL sends 784.0 as 784
+    if kind == "int":
+        return int(value)  # type: ignore[call-overload]
+    if kind == "bool":
+        return bool(value)
+    return str(value)
 
 
 def check_matrix(vectors: FloatMatrix) -> FloatMatrix:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
+from services.adapters.vectors.common import as_utc, check_upsert, property_rows
 from services.adapters.vectors.knn import exact_knn
-from services.core.ports import Case, FloatMatrix, Neighbour
+from services.core.ports import Case, CaseSchema, FloatMatrix, Neighbour
 
 
 class InMemoryIndex:
-    """Cases keyed by id (upsert replaces), searched exactly by squared L2."""
+    """Cases keyed by id (upsert replaces), searched exactly by squared L2.
 
-    def __init__(self) -> None:
+    Stores and returns exactly the `schema`'s properties, checked as the real backends check them.
+    """
+
+    def __init__(self, schema: CaseSchema) -> None:
+        self.schema = schema
         self.dimensions: int | None = None
         self.cases: dict[str, tuple[Case, FloatMatrix]] = {}
         self.upsert_calls = 0
@@ -25,11 +31,11 @@ class InMemoryIndex:
         self.dimensions = dimensions
 
     async def upsert(self, cases: Sequence[Case], vectors: FloatMatrix) -> int:
-        if len(cases) != len(vectors):
-            raise ValueError(f"{len(cases)} cases but {len(vectors)} vectors")
+        matrix = check_upsert(cases, vectors)
+        rows = property_rows(self.schema, cases)
         self.upsert_calls += 1
-        for case, vector in zip(cases, np.asarray(vectors, dtype=np.float32), strict=True):
-            self.cases[case.id] = (case, vector)
+        for case, properties, vector in zip(cases, rows, matrix, strict=True):
+            self.cases[case.id] = (replace(case, properties=properties), vector)
         return len(cases)
 
     async def search(self, vectors: FloatMatrix, k: int) -> list[list[Neighbour]]:
@@ -55,5 +61,5 @@ def _neighbour(case: Case, distance: float) -> Neighbour:
         id=case.id,
         distance=distance,
         label=case.label,
-        properties={"amount": case.amount, "merchant_id": case.merchant_id, "timestamp": case.timestamp},
+        properties={**case.properties, "timestamp": as_utc(case.timestamp)},
     )

@@ -3,6 +3,8 @@
 pymilvus is synchronous (and Milvus Lite runs its engine in threads of this process), so every
 call goes through asyncio.to_thread: the event loop keeps serving while a search runs.
 Metric `L2`: Milvus reports the squared Euclidean distance, as Weaviate's `l2-squared` does.
+The collection holds id, vector, label, the CaseSchema's properties and timestamp; searches
+return exactly those. Fields are not nullable, so a property value cannot be None here.
 """
 
 from __future__ import annotations
@@ -29,13 +31,20 @@ from services.adapters.vectors.common import (
     check_matrix,
     check_upsert,
     gather_bounded,
+    property_rows,
+    stored_properties,
 )
 from services.core.errors import BadRequestError, DependencyError, DependencyUnavailable
-from services.core.ports import Case, FloatMatrix, Neighbour
+from services.core.ports import Case, CaseSchema, FloatMatrix, Neighbour, PropertyKind, PropertyValue
 
 DEPENDENCY = "milvus"
-RETURNED = ["label", "amount", "merchant_id", "timestamp"]
-ID_LENGTH = 512
+ID_LENGTH = 512  # bytes, for the case id and every text property
+DATA_TYPES: dict[PropertyKind, DataType] = {
+    "text": DataType.VARCHAR,
+    "number": DataType.DOUBLE,
+    "int": DataType.INT64,
+    "bool": DataType.BOOL,
+}
 FAILURES = (MilvusException, RpcError, OSError, TimeoutError)
 
 Answer = TypeVar("Answer")
@@ -53,10 +62,15 @@ def as_dependency_error(error: BaseException) -> DependencyError:
 
 
 class MilvusLiteIndex:
-    """Similar past cases in one Milvus Lite collection; opens the local store on first use."""
+    """Similar past cases in one Milvus Lite collection; opens the local store on first use.
 
-    def __init__(self, settings: MilvusIndexSettings) -> None:
+    `schema` decides the collection's fields (at creation) and what a search returns.
+    """
+
+    def __init__(self, settings: MilvusIndexSettings, schema: CaseSchema) -> None:
         self.settings = settings
+        self.schema = schema
+        self._returned = ["label", *schema.names, "timestamp"]
         self._client: MilvusClient | None = None
         self._opening = asyncio.Lock()
 
@@ -65,7 +79,8 @@ class MilvusLiteIndex:
         await self._connected()
 
     async def ensure_collection(self, dimensions: int) -> None:
-        """Create the collection with its index if missing; refuse one of other dimensions."""
+        """Create the collection with its index if missing; refuse one of other dimensions or
+        one lacking a schema property (or holding it as another type)."""
         client = await self._connected()
         name = self.settings.collection
         if not await self._call(partial(client.has_collection, name)):
@@ -77,15 +92,23 @@ class MilvusLiteIndex:
             raise BadRequestError(
                 DEPENDENCY, f"collection {name} holds {stored}-d vectors, not {dimensions}-d"
             )
+        misfits = _schema_misfits(self.schema, description)
+        if misfits:
+            raise BadRequestError(
+                DEPENDENCY, f"collection {name} does not fit the case schema: {', '.join(misfits)}"
+            )
         await self._call(partial(client.load_collection, name))
 
     async def upsert(self, cases: Sequence[Case], vectors: FloatMatrix) -> int:
         """Insert or replace the cases (the case id is the primary key) in one request."""
         matrix = check_upsert(cases, vectors)
+        properties = property_rows(self.schema, cases, nullable=False)
         if not cases:
             return 0
         client = await self._connected()
-        rows = [_row(case, vector) for case, vector in zip(cases, matrix, strict=True)]
+        rows = [
+            _row(case, values, vector) for case, values, vector in zip(cases, properties, matrix, strict=True)
+        ]
         upsert = partial(
             client.upsert, self.settings.collection, rows, timeout=self.settings.import_timeout_s
         )
@@ -166,8 +189,11 @@ class MilvusLiteIndex:
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=ID_LENGTH)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimensions)
         schema.add_field("label", DataType.INT64)
-        schema.add_field("amount", DataType.DOUBLE)
-        schema.add_field("merchant_id", DataType.VARCHAR, max_length=ID_LENGTH)
+        for name, kind in self.schema.properties.items():
+            if kind == "text":
+                schema.add_field(name, DataType.VARCHAR, max_length=ID_LENGTH)
+            else:
+                schema.add_field(name, DATA_TYPES[kind])
         schema.add_field("timestamp", DataType.TIMESTAMPTZ)
         index_params = client.prepare_index_params()
         index_params.add_index(
@@ -183,25 +209,27 @@ class MilvusLiteIndex:
             self.settings.collection,
             data=rows,
             limit=k,
-            output_fields=RETURNED,
+            output_fields=self._returned,
             search_params={"metric_type": "L2"},
             timeout=self.settings.timeout_s,
         )
-        return [[_neighbour(hit) for hit in hits] for hits in answer]
+        return [[_neighbour(self.schema, hit) for hit in hits] for hits in answer]
 
 
-def _row(case: Case, vector: FloatMatrix) -> dict[str, object]:
+def _row(case: Case, properties: dict[str, PropertyValue], vector: FloatMatrix) -> dict[str, object]:
+    for name, value in properties.items():
+        if isinstance(value, str) and len(value.encode()) > ID_LENGTH:
+            raise ValueError(f"case {case.id}: property {name} is longer than {ID_LENGTH} bytes")
     return {
         "id": case.id,
         "vector": vector.tolist(),
         "label": case.label,
-        "amount": case.amount,
-        "merchant_id": case.merchant_id,
+        **properties,
         "timestamp": as_utc(case.timestamp).isoformat(),
     }
 
 
-def _neighbour(hit: dict[str, Any]) -> Neighbour:
+def _neighbour(schema: CaseSchema, hit: dict[str, Any]) -> Neighbour:
     entity = hit.get("entity", {})
     label = entity.get("label")
     stamp = entity.get("timestamp")
@@ -209,12 +237,22 @@ def _neighbour(hit: dict[str, Any]) -> Neighbour:
         id=str(hit["id"]),
         distance=float(hit["distance"]),
         label=None if label is None else int(label),
-        properties={
-            "amount": entity.get("amount"),
-            "merchant_id": entity.get("merchant_id"),
-            "timestamp": as_utc(stamp) if stamp else None,
-        },
+        properties={**stored_properties(schema, entity), "timestamp": as_utc(stamp) if stamp else None},
     )
+
+
+def _schema_misfits(schema: CaseSchema, description: dict[str, Any]) -> list[str]:
+    """Schema properties the collection lacks or holds as another type."""
+    stored = {field.get("name"): field.get("type") for field in description.get("fields", [])}
+    misfits = []
+    for name, kind in schema.properties.items():
+        if name not in stored:
+            misfits.append(f"no field {name}")
+        elif stored[name] != DATA_TYPES[kind]:
+            misfits.append(
+                f"{name} is {getattr(stored[name], 'name', stored[name])}, not {DATA_TYPES[kind].name}"
+            )
+    return misfits
 
 
 def _vector_dimensions(description: dict[str, Any]) -> int | None:

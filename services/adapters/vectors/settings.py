@@ -1,11 +1,11 @@
-"""Settings of the vector search: which backend, which collection, how to reach it."""
+"""Settings of the vector search: which backend, which collection and case schema, how to reach it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.adapters.vectors.common import (
@@ -14,13 +14,15 @@ from services.adapters.vectors.common import (
     QueryMode,
     WeaviateIndexSettings,
 )
+from services.core.ports import CaseSchema, PropertyKind
 
 Backend = Literal["weaviate", "milvus"]
 
 
 def default_milvus_path() -> Path:
-    """Milvus Lite data outside the checkout, next to the native stack's cache."""
-    return Path.home() / ".cache" / "rtinfer" / "vectors" / "cases.db"
+    """Milvus Lite's file: runtime state under the working directory's var/, like the model and
+    the Feast repo (never the download cache); the index creates the folder."""
+    return Path("var/vectors/cases.db")
 
 
 class VectorSettings(BaseSettings):
@@ -30,6 +32,10 @@ class VectorSettings(BaseSettings):
     (``RTINFER_WEAVIATE_URL``, ``RTINFER_WEAVIATE_GRPC_PORT``, ``RTINFER_WEAVIATE_API_KEY``).
     Leave ``query_mode`` unset to use the mode measured fastest for the backend
     (Weaviate: concurrent gRPC requests; Milvus Lite: one batched request).
+
+    ``case_properties`` is the case schema (property name -> kind), as JSON in
+    ``RTINFER_VECTORS_CASE_PROPERTIES``. Unset, the service or tool that builds the settings
+    supplies its use case's schema with ``with_default_schema``; the adapters hold no default.
     """
 
     model_config = SettingsConfigDict(env_prefix="RTINFER_VECTORS_", frozen=True, populate_by_name=True)
@@ -64,6 +70,36 @@ class VectorSettings(BaseSettings):
 
     milvus_path: Path = Field(default_factory=default_milvus_path, description="must end in .db")
     milvus_index_type: Literal["FLAT", "IVF_FLAT", "HNSW"] = "FLAT"
+    case_properties: dict[str, PropertyKind] | None = Field(
+        default=None,
+        description="case property name -> text | number | int | bool; unset: the use case's schema",
+    )
+
+    @field_validator("case_properties")
+    @classmethod
+    def _valid_schema(cls, properties: dict[str, PropertyKind] | None) -> dict[str, PropertyKind] | None:
+        if properties is not None:
+            CaseSchema(properties)  # names and kinds, checked when the settings are read
+        return properties
+
+    def case_schema(self) -> CaseSchema:
+        """The case schema the index stores and returns.
+
+        Raises:
+            ValueError: no schema was configured or supplied.
+        """
+        if self.case_properties is None:
+            raise ValueError(
+                "no case schema: set RTINFER_VECTORS_CASE_PROPERTIES (JSON, name -> kind) or build "
+                "the settings with with_default_schema(<the use case's CaseSchema>)"
+            )
+        return CaseSchema(self.case_properties)
+
+    def with_default_schema(self, schema: CaseSchema) -> VectorSettings:
+        """These settings with `schema` as the case schema, unless case_properties is already set."""
+        if self.case_properties is not None:
+            return self
+        return self.model_copy(update={"case_properties": dict(schema.properties)})
 
     def weaviate(self) -> WeaviateIndexSettings:
         """The Weaviate adapter's settings."""

@@ -1,5 +1,8 @@
 """VectorIndexPort on Weaviate: self-provided vectors, HNSW, squared L2, queries over gRPC.
 
+The collection holds case_id, label, the CaseSchema's properties and timestamp; searches return
+exactly those.
+
 Distance is `l2-squared` (sum of squared differences), the same number Milvus reports for
 its `L2` metric and `exact_knn` computes, so neighbours and distances compare across backends.
 """
@@ -37,19 +40,40 @@ from services.adapters.vectors.common import (
     check_matrix,
     check_upsert,
     gather_bounded,
+    property_rows,
+    stored_properties,
 )
 from services.core.errors import BadRequestError, DependencyError, DependencyUnavailable
-from services.core.ports import Case, FloatMatrix, Neighbour
+from services.core.ports import Case, CaseSchema, FloatMatrix, Neighbour, PropertyKind, PropertyValue
 
 DEPENDENCY = "weaviate"
-RETURNED = ["case_id", "label", "amount", "merchant_id", "timestamp"]
-PROPERTIES = [
-    Property(name="case_id", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
-    Property(name="label", data_type=DataType.INT),
-    Property(name="amount", data_type=DataType.NUMBER),
-    Property(name="merchant_id", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
-    Property(name="timestamp", data_type=DataType.DATE),
-]
+DATA_TYPES: dict[PropertyKind, DataType] = {
+    "text": DataType.TEXT,
+    "number": DataType.NUMBER,
+    "int": DataType.INT,
+    "bool": DataType.BOOL,
+}
+
+
+def collection_properties(schema: CaseSchema) -> list[Property]:
+    """The collection's properties: case_id, label, the schema's, timestamp (text matches exactly)."""
+    return [
+        Property(name="case_id", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
+        Property(name="label", data_type=DataType.INT),
+        *(_property(name, kind) for name, kind in schema.properties.items()),
+        Property(name="timestamp", data_type=DataType.DATE),
+    ]
+
+
+def returned_properties(schema: CaseSchema) -> list[str]:
+    """The properties a search asks for."""
+    return ["case_id", "label", *schema.names, "timestamp"]
+
+
+def _property(name: str, kind: PropertyKind) -> Property:
+    if kind == "text":
+        return Property(name=name, data_type=DataType.TEXT, tokenization=Tokenization.FIELD)
+    return Property(name=name, data_type=DATA_TYPES[kind])
 
 
 def case_uuid(case_id: str) -> str:
@@ -76,10 +100,15 @@ def _is_client_fault(status: int) -> bool:
 
 
 class WeaviateIndex:
-    """Similar past cases in one Weaviate collection; connects on first use."""
+    """Similar past cases in one Weaviate collection; connects on first use.
 
-    def __init__(self, settings: WeaviateIndexSettings) -> None:
+    `schema` decides the collection's properties (at creation) and what a search returns.
+    """
+
+    def __init__(self, settings: WeaviateIndexSettings, schema: CaseSchema) -> None:
         self.settings = settings
+        self.schema = schema
+        self._returned = returned_properties(schema)
         self._client: weaviate.WeaviateAsyncClient | None = None
         self._connecting = asyncio.Lock()
 
@@ -103,7 +132,7 @@ class WeaviateIndex:
                             distance_metric=VectorDistances.L2_SQUARED
                         )
                     ),
-                    properties=PROPERTIES,
+                    properties=collection_properties(self.schema),
                 )
         except (WeaviateBaseError, TimeoutError, OSError) as error:
             # A 422 may mean another writer created it between our check and our create.
@@ -113,10 +142,17 @@ class WeaviateIndex:
     async def upsert(self, cases: Sequence[Case], vectors: FloatMatrix) -> int:
         """Insert or replace the cases; chunks go out `import_concurrency` at a time."""
         matrix = check_upsert(cases, vectors)
+        rows = property_rows(self.schema, cases)
         collection = await self._collection()
         chunk = self.settings.import_chunk
         calls = [
-            partial(self._insert, collection, cases[start : start + chunk], matrix[start : start + chunk])
+            partial(
+                self._insert,
+                collection,
+                cases[start : start + chunk],
+                rows[start : start + chunk],
+                matrix[start : start + chunk],
+            )
             for start in range(0, len(cases), chunk)
         ]
         try:
@@ -217,11 +253,15 @@ class WeaviateIndex:
         return client.collections.use(self.settings.collection)
 
     async def _insert(
-        self, collection: CollectionAsync[Any, Any], cases: Sequence[Case], vectors: FloatMatrix
+        self,
+        collection: CollectionAsync[Any, Any],
+        cases: Sequence[Case],
+        rows: Sequence[dict[str, PropertyValue]],
+        vectors: FloatMatrix,
     ) -> int:
         objects = [
-            DataObject(properties=_properties(case), vector=vector.tolist(), uuid=case_uuid(case.id))
-            for case, vector in zip(cases, vectors, strict=True)
+            DataObject(properties=_properties(case, row), vector=vector.tolist(), uuid=case_uuid(case.id))
+            for case, row, vector in zip(cases, rows, vectors, strict=True)
         ]
         outcome = await collection.data.insert_many(objects)
         if outcome.has_errors:
@@ -248,17 +288,17 @@ class WeaviateIndex:
         found = await collection.query.near_vector(
             vector.tolist(),
             limit=k,
-            return_properties=RETURNED,
+            return_properties=self._returned,
             return_metadata=MetadataQuery(distance=True),
         )
-        return [_neighbour(hit.properties, hit.metadata.distance) for hit in found.objects]
+        return [_neighbour(self.schema, hit.properties, hit.metadata.distance) for hit in found.objects]
 
     async def _search_graphql(self, matrix: FloatMatrix, k: int) -> list[list[Neighbour]]:
         # Weaviate has no multi-vector search RPC; GraphQL aliases put a micro-batch in one
         # REST request. An option, not the default: its median beat concurrent gRPC only with the
         # CPU saturated, and its tail was always longer (docs/vectors.md).
         client = await self._connected()
-        fields = " ".join(RETURNED) + " _additional { distance }"
+        fields = " ".join(self._returned) + " _additional { distance }"
         queries = " ".join(
             f"q{row}: {self.settings.collection}(nearVector: {{vector: [{','.join(map(repr, vector.tolist()))}]}}, "
             f"limit: {int(k)}) {{ {fields} }}"
@@ -268,30 +308,24 @@ class WeaviateIndex:
         if answer.errors:
             raise DependencyUnavailable(DEPENDENCY, f"GraphQL search failed: {answer.errors}")
         return [
-            [_neighbour(hit, hit["_additional"]["distance"]) for hit in answer.get[f"q{row}"] or []]
+            [
+                _neighbour(self.schema, hit, hit["_additional"]["distance"])
+                for hit in answer.get[f"q{row}"] or []
+            ]
             for row in range(matrix.shape[0])
         ]
 
 
-def _properties(case: Case) -> dict[str, object]:
-    return {
-        "case_id": case.id,
-        "label": case.label,
-        "amount": case.amount,
-        "merchant_id": case.merchant_id,
-        "timestamp": as_utc(case.timestamp),
-    }
+def _properties(case: Case, row: dict[str, PropertyValue]) -> dict[str, object]:
+    present = {name: value for name, value in row.items() if value is not None}  # absent = null
+    return {"case_id": case.id, "label": case.label, **present, "timestamp": as_utc(case.timestamp)}
 
 
-def _neighbour(properties: Mapping[str, Any], distance: float | None) -> Neighbour:
-    label, amount = properties.get("label"), properties.get("amount")
+def _neighbour(schema: CaseSchema, properties: Mapping[str, Any], distance: float | None) -> Neighbour:
+    label, stamp = properties.get("label"), properties.get("timestamp")
     return Neighbour(
         id=str(properties["case_id"]),
         distance=float(distance if distance is not None else "nan"),
         label=None if label is None else int(label),
-        properties={
-            "amount": None if amount is None else float(amount),  # GraphQL sends 784.0 as 784
-            "merchant_id": properties.get("merchant_id"),
-            "timestamp": as_utc(properties["timestamp"]) if properties.get("timestamp") else None,
-        },
+        properties={**stored_properties(schema, properties), "timestamp": as_utc(stamp) if stamp else None},
     )

@@ -29,6 +29,11 @@ def test_reads_cases_and_feature_rows() -> None:
     cases, features = cases_from_frame(_frame(["2024-01-01T00:00:00Z", "2024-01-01T02:00:00+02:00"]), ["f"])
 
     assert [case.id for case in cases] == ["a", "b"]
+    assert [case.properties for case in cases] == [
+        {"amount": 1.5, "merchant_id": "m"},
+        {"amount": 2.5, "merchant_id": "n"},
+    ]
+    assert all(type(case.properties["amount"]) is float for case in cases)
     assert cases[1].timestamp == datetime(2024, 1, 1, tzinfo=UTC)
     assert cases[1].timestamp.utcoffset() == timedelta(hours=2)
     assert features.tolist() == [[1.0], [2.0]]

@@ -11,6 +11,8 @@ import pytest
 
 from rtinfer.vectors import cli
 from services.adapters.vectors.memory import InMemoryIndex
+from services.adapters.vectors.settings import VectorSettings
+from services.fraud.cases import FRAUD_CASE_SCHEMA
 
 pytestmark = pytest.mark.unit
 
@@ -42,8 +44,14 @@ def cases_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def memory_index(monkeypatch: pytest.MonkeyPatch) -> InMemoryIndex:
-    index = InMemoryIndex()
-    monkeypatch.setattr(cli, "make_index", lambda settings, backend=None: index)
+    index = InMemoryIndex(FRAUD_CASE_SCHEMA)
+
+    def make_index(settings: VectorSettings, backend: object = None) -> InMemoryIndex:
+        assert settings.case_schema() == FRAUD_CASE_SCHEMA  # the CLI supplies the use case's schema
+        return index
+
+    monkeypatch.delenv("RTINFER_VECTORS_CASE_PROPERTIES", raising=False)
+    monkeypatch.setattr(cli, "make_index", make_index)
     return index
 
 
@@ -51,8 +59,15 @@ def test_index_with_model_scaler(
     parser: argparse.ArgumentParser, cases_file: Path, tmp_path: Path, memory_index: InMemoryIndex
 ) -> None:
     metadata = {
+        "version": "v1",
+        "created_at": "2026-01-01T00:00:00Z",
         "feature_names": ["velocity", "amount_z"],
+        "training_window": {"start": "2025-12-01T00:00:00Z", "end": "2025-12-25T00:00:00Z"},
+        "holdout_window": {"start": "2025-12-25T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
+        "metrics": {"roc_auc": 0.9, "pr_auc": 0.5, "recall_at_fpr": {"fpr": 0.01, "recall": 0.4}},
+        "thresholds": {"label": 0.5, "review": 0.5, "decline": 0.9},
         "scaler": {"mean": [1.0, 0.0], "scale": [2.0, 1.0]},
+        "seed": 1,
     }
     (tmp_path / "metadata.json").write_text(json.dumps(metadata))
     args = parser.parse_args(
@@ -64,6 +79,7 @@ def test_index_with_model_scaler(
     case, vector = memory_index.cases["p-2"]
     assert vector.tolist() == [4.0, 3.0]
     assert case.label == 1
+    assert case.properties == {"amount": 900.0, "merchant_id": "m-2"}
     assert memory_index.closed
 
 
@@ -98,6 +114,7 @@ def test_search_by_case_id(
     printed = capsys.readouterr().out
     assert printed.index("p-1") < printed.index("p-3")
     assert "p-2" not in printed
+    assert "merchant_id" in printed and "m-1" in printed and "12.0" in printed  # the stored properties
 
 
 def test_search_needs_a_query(parser: argparse.ArgumentParser, capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,12 +20,12 @@ MOMENT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def test_upsert_needs_one_vector_per_case_and_aware_times() -> None:
-    case = Case("c1", 0, 1.0, "m1", MOMENT)
+    case = Case("c1", 0, MOMENT, {"amount": 1.0, "merchant_id": "m1"})
     assert check_upsert([case], np.zeros((1, 4), dtype=np.float32)).dtype == np.float32
     with pytest.raises(ValueError, match="1 cases but 2 vectors"):
         check_upsert([case], np.zeros((2, 4), dtype=np.float32))
     with pytest.raises(ValueError, match="timezone-aware"):
-        check_upsert([Case("c2", 0, 1.0, "m1", datetime(2024, 5, 1))], np.zeros((1, 4), dtype=np.float32))  # noqa: DTZ001
+        check_upsert([Case("c2", 0, datetime(2024, 5, 1))], np.zeros((1, 4), dtype=np.float32))  # noqa: DTZ001
     with pytest.raises(ValueError, match="finite"):
         check_upsert([case], np.array([[np.nan, 0, 0, 0]], dtype=np.float32))
 
