@@ -7,6 +7,7 @@ budget the batch is nacked (the consumer seeks back) and read again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import redis.asyncio as aioredis
@@ -16,6 +17,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.adapters.feast.store import FeastPusher
 from services.adapters.kafka.broker import make_broker
+from services.adapters.kafka.failures import BatchFailures
 from services.adapters.kafka.publish import publish_events
 from services.adapters.kafka.records import keep_raw, source_records
 from services.adapters.lifecycle import run_until_signal
@@ -59,6 +61,7 @@ class FeatureWriterApp:
         self._injected_state = state
         self._owned_client: aioredis.Redis | None = None
         self._writer: FeatureWriter | None = None
+        self.failures = BatchFailures()
         meter = setup_metrics("rtinfer-features", settings.metrics_port)
         self._lag = meter.create_histogram(
             "rtinfer.features.lag", unit="s", description="event time to online visibility"
@@ -119,8 +122,17 @@ class FeatureWriterApp:
             report = await self._writer.process(records)
         except DependencyError as error:
             log.warning("batch of %d not stored, will be read again: %s", len(records), error)
+            self.failures.failed(error)
             await message.nack()
             return
+        except Exception as error:
+            # Never commit past a batch that failed for a reason nobody foresaw; back off.
+            pause_s = self.failures.failed(error)
+            log.exception("batch of %d failed; not committed, read again in %.1fs", len(records), pause_s)
+            await asyncio.sleep(pause_s)
+            await message.nack()
+            return
+        self.failures.succeeded()
         await message.ack()
         self._consumed.add(report.consumed, {"messaging.destination.name": self.settings.payments_topic})
         if report.dead_lettered:

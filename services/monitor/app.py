@@ -21,6 +21,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from services.adapters.kafka.broker import make_broker
+from services.adapters.kafka.failures import BatchFailures
 from services.adapters.kafka.records import keep_raw, source_records
 from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
@@ -66,6 +67,7 @@ class MonitorApp:
             self.broker, settings.reports_topic, settings.alerts_topic, settings.reports_file
         )
         self._lock = asyncio.Lock()
+        self.failures = BatchFailures(clock=clock)
         self._runner: MonitorRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.subscriber = self.broker.subscriber(
@@ -159,7 +161,16 @@ class MonitorApp:
 
     async def _on_records(self, message: KafkaMessage) -> None:
         async with self._lock:
-            outcomes = self.runner.ingest(source_records(message.raw_message))
+            try:
+                outcomes = self.runner.ingest(source_records(message.raw_message))
+            except Exception as error:
+                # Never commit past a batch that failed for a reason nobody foresaw; back off.
+                pause_s = self.failures.failed(error)
+                log.exception("batch failed; not committed, read again in %.1fs", pause_s)
+                await asyncio.sleep(pause_s)
+                await message.nack()
+                return
+            self.failures.succeeded()
             if not self._save():
                 # Nothing is committed past the last snapshot; wait instead of spinning.
                 await asyncio.sleep(self.settings.tick_interval_s)

@@ -186,6 +186,7 @@ class ScoringApp:
 
         checks: dict[str, Any] = {
             "kafka": kafka,
+            **({"kafka_progress": self._kafka_progress} if self.kafka is not None else {}),
             "feature_store": lambda: features.read(probe_row),
             "model": model.info,
         }
@@ -193,6 +194,10 @@ class ScoringApp:
             vectors = self._vectors
             checks["vector_store"] = lambda: vectors.search(np.zeros((1, width), dtype=np.float32), 1)
         return await run_checks(checks)
+
+    async def _kafka_progress(self) -> None:
+        if self.kafka is not None:
+            self.kafka.failures.check()
 
     async def stop(self) -> None:
         """Stop fetching, finish the batch in flight, flush outputs, commit, close."""

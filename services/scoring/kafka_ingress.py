@@ -18,7 +18,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from events import Decoded, KafkaOrigin, decode_kafka
-from services.adapters.kafka.records import keep_raw, source_records
+from services.adapters.kafka.failures import BatchFailures
+from services.adapters.kafka.records import SourceRecord, keep_raw, source_records
 from services.core.scoring.pipeline import ScoringItem
 from services.scoring.runtime import DependencyDown, RejectedInput, ScoringRuntime
 from services.scoring.settings import ScoringSettings
@@ -42,6 +43,7 @@ class KafkaIngress:
         self._stopping = False
         self._in_flight = asyncio.Lock()
         self._clock = clock
+        self.failures = BatchFailures(stuck_after_s=settings.stuck_after_s, clock=clock)
         self.subscriber = broker.subscriber(
             settings.topics.payments,
             batch=True,
@@ -77,6 +79,29 @@ class KafkaIngress:
 
     async def _process(self, message: KafkaMessage, runtime: ScoringRuntime) -> None:
         records = source_records(message.raw_message)
+        try:
+            await runtime.handle(*self._decoded(records))
+        except DependencyDown as error:
+            # Pause: hold the batch (the consumer keeps heartbeating), then read it again.
+            log.warning("dependency down, pausing %.1fs before redelivery: %s", error.retry_after_s, error)
+            self.failures.failed(error)
+            await asyncio.sleep(error.retry_after_s)
+            await message.nack()
+            return
+        except Exception as error:
+            # Nothing foreseen: never commit past it. Back off, read it again, fail readiness
+            # if it keeps failing (a poison item is isolated by the runtime, so this is a bug).
+            pause_s = self.failures.failed(error)
+            runtime.metrics.batch_failures.add(1)
+            log.exception("batch of %d failed; not committed, read again in %.1fs", len(records), pause_s)
+            await asyncio.sleep(pause_s)
+            await message.nack()
+            return
+        self.failures.succeeded()
+        await message.ack()
+        self._record_lag(message, records)
+
+    def _decoded(self, records: list[SourceRecord]) -> tuple[list[ScoringItem], list[RejectedInput]]:
         received = self._clock()
         items, rejected = [], []
         for record in records:
@@ -88,16 +113,7 @@ class KafkaIngress:
                 items.append(ScoringItem(result.event, origin, received))
             else:
                 rejected.append(RejectedInput(result, origin))
-        try:
-            await runtime.handle(items, rejected)
-        except DependencyDown as error:
-            # Pause: hold the batch (the consumer keeps heartbeating), then read it again.
-            log.warning("dependency down, pausing %.1fs before redelivery: %s", error.retry_after_s, error)
-            await asyncio.sleep(error.retry_after_s)
-            await message.nack()
-            return
-        await message.ack()
-        self._record_lag(message, records)
+        return items, rejected
 
     def _record_lag(self, message: Any, records: list[Any]) -> None:
         consumer = getattr(message, "consumer", None)

@@ -21,6 +21,8 @@ class ScoringMetrics:
         self.dead_lettered = meter.create_counter("rtinfer.dlq.messages", unit="{message}")
         self.degraded = meter.create_counter("rtinfer.predictions.degraded", unit="{message}")
         self.breaker_open = meter.create_counter("rtinfer.breaker.rejections", unit="{batch}")
+        self.poison = meter.create_counter("rtinfer.scoring.poison", unit="{message}")
+        self.batch_failures = meter.create_counter("rtinfer.scoring.batch_failures", unit="{batch}")
         self.batch_size = meter.create_histogram("messaging.batch.message_count", unit="{message}")
         self.stage_latency = meter.create_histogram("rtinfer.stage.duration", unit="ms")
         self.end_to_end = meter.create_histogram(

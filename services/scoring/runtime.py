@@ -24,7 +24,7 @@ from services.adapters.tracing import context_of, traceparent_of
 from services.core.errors import DependencyError
 from services.core.ports import Publish
 from services.core.scoring.explain import ExplanationWorker
-from services.core.scoring.pipeline import BatchResult, Scored, ScoringItem, ScoringPipeline
+from services.core.scoring.pipeline import BatchResult, Scored, ScoringItem, ScoringPipeline, StageFailure
 from services.scoring.metrics import ScoringMetrics
 
 log = logging.getLogger("rtinfer.scoring")
@@ -82,9 +82,13 @@ class ScoringRuntime:
         self._outputs = outputs
         self._tracer = tracer
         self._metrics = metrics
+        self.metrics = metrics
         self._retry = (retry_budget_s, retry_initial_s, retry_max_s)
         self.breaker = CircuitBreaker(
-            fail_max=breaker_fail_max, timeout_duration=timedelta(seconds=breaker_reset_s)
+            fail_max=breaker_fail_max,
+            timeout_duration=timedelta(seconds=breaker_reset_s),
+            # Only a dependency failing opens the breaker; a poison item is not an outage.
+            exclude=[lambda error: not isinstance(error, DependencyError)],
         )
         self._reset_s = breaker_reset_s
         self._clock = clock
@@ -113,7 +117,7 @@ class ScoringRuntime:
                     "messaging.operation.type": "process",
                 },
             ):
-                batch = await self._score(items)
+                batch = await self._score_isolating(items)
             result.scored = [self._traced(scored, batch) for scored in batch.scored]
             result.dead_letters += [
                 dead_letter_event(
@@ -131,12 +135,39 @@ class ScoringRuntime:
             self._metrics.record_batch(batch, items, self._clock())
         predictions = [scored.prediction for scored in result.scored]
         if predictions:
-            await self._publish(self._outputs.predictions, predictions)
+            await self._publish_or_pause(self._outputs.predictions, predictions)
         if result.dead_letters:
-            await self._publish(self._outputs.dlq, result.dead_letters)
+            await self._publish_or_pause(self._outputs.dlq, result.dead_letters)
         self._metrics.dead_lettered.add(len(result.dead_letters))
         self.explanations.offer([scored for scored in result.scored if scored.explain is not None])
         return result
+
+    async def _publish_or_pause(self, topic: str, events: Sequence[Event[Any]]) -> None:
+        """Publish and wait for the acks; a broker that refuses is a dependency down (no commit)."""
+        try:
+            await self._publish(topic, events)
+        except DependencyError as error:
+            raise DependencyDown(f"publishing to {topic} failed: {error}", min(self._reset_s, 5.0)) from error
+
+    async def _score_isolating(self, items: Sequence[ScoringItem]) -> BatchResult:
+        """Score the batch; an unexpected error is narrowed down by halving the batch, so a
+        poison item becomes its own dead letter and the rest of the batch is still scored."""
+        try:
+            return await self._score(items)
+        except (DependencyDown, DependencyError):
+            raise
+        except Exception as error:
+            if len(items) == 1:
+                log.exception("item %s cannot be scored; dead-lettered", items[0].event.id)
+                self._metrics.poison.add(1)
+                return BatchResult(failures=[_internal_failure(items[0], error)])
+            log.warning(
+                "batch of %d failed (%s: %s); scoring it in halves", len(items), type(error).__name__, error
+            )
+            middle = len(items) // 2
+            first = await self._score_isolating(items[:middle])
+            second = await self._score_isolating(items[middle:])
+            return _merged(first, second)
 
     async def _score(self, items: Sequence[ScoringItem]) -> BatchResult:
         budget, initial, maximum = self._retry
@@ -182,6 +213,28 @@ class ScoringRuntime:
             parent = traceparent_of(span)
         prediction = dataclasses.replace(scored.prediction, traceparent=parent)
         return dataclasses.replace(scored, prediction=prediction)
+
+
+def _internal_failure(item: ScoringItem, error: Exception) -> StageFailure:
+    return StageFailure(item, "score", "internal", f"{type(error).__name__}: {error}"[:1024])
+
+
+def _merged(first: BatchResult, second: BatchResult) -> BatchResult:
+    stage_ms = {
+        stage: first.stage_ms.get(stage, 0.0) + second.stage_ms.get(stage, 0.0)
+        for stage in {*first.stage_ms, *second.stage_ms}
+    }
+    stage_ns = dict(second.stage_ns)
+    for stage, (start, end) in first.stage_ns.items():
+        later = stage_ns.get(stage)
+        stage_ns[stage] = (start, later[1]) if later else (start, end)
+    return BatchResult(
+        scored=first.scored + second.scored,
+        failures=first.failures + second.failures,
+        stage_ms=stage_ms,
+        stage_ns=stage_ns,
+        degraded=first.degraded + second.degraded,
+    )
 
 
 def _contexts(items: Sequence[ScoringItem]) -> list[Any]:

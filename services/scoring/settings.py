@@ -112,6 +112,9 @@ class ScoringSettings(BaseSettings):
     metrics_port: int | None = Field(default=None, description="separate Prometheus port (pull mode)")
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces and metrics endpoint")
     shutdown_timeout_s: float = Field(default=20.0, description="bound on the SIGTERM drain")
+    stuck_after_s: float = Field(
+        default=30.0, gt=0, description="readiness fails when no Kafka batch could be committed for this long"
+    )
     source: str = "/rtinfer/scoring"
 
     @field_validator("vectors")

@@ -34,6 +34,8 @@ class ExplainCounters:
     produced: int = 0
     delayed: int = 0  # waited for a full queue or a retry before being explained
     dropped: int = 0  # queue full or explain failed for good: no explanation event
+    failed_batches: int = 0  # batches lost to an unexpected error (logged with its traceback)
+    restarts: int = 0  # times the supervisor restarted a worker that died
 
 
 def build_explanation(
@@ -112,6 +114,16 @@ class ExplanationWorker:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="explanations")
+        self._task.add_done_callback(self._restart_if_died)
+
+    def _restart_if_died(self, task: asyncio.Task[None]) -> None:
+        """The supervisor: a worker that died of anything but cancellation is started again."""
+        if task.cancelled() or self._task is not task:
+            return
+        error = task.exception()
+        log.error("explanation worker died (%r); restarting it", error)
+        self.counters.restarts += 1
+        self.start()
 
     async def drain(self, timeout_s: float) -> None:
         """Wait until everything queued so far is explained (or the timeout passes)."""
@@ -135,6 +147,11 @@ class ExplanationWorker:
                 batch.append(self._queue.get_nowait())
             try:
                 await self._explain(batch)
+            except Exception:
+                # One bad batch must not end the worker (every later explanation would be lost).
+                log.exception("explaining a batch of %d failed; dropped, worker goes on", len(batch))
+                self.counters.dropped += len(batch)
+                self.counters.failed_batches += 1
             finally:
                 for _ in batch:
                     self._queue.task_done()
