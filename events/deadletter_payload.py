@@ -75,6 +75,7 @@ class HttpOrigin(Contract):
     kind: Literal["http"] = "http"
     path: str | None = None
     remote: str | None = None
+    item: int | None = Field(default=None, ge=0, description="position of the event in a batch request")
 
 
 Origin = Annotated[KafkaOrigin | HttpOrigin, Field(discriminator="kind")]

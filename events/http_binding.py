@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
@@ -125,11 +126,24 @@ def _batch(envelopes: Any, raw_headers: Headers) -> list[Decoded | DecodeFailure
         try:
             results.append(Decoded(_structured(envelope, {}, attributes), Mode.BATCH))
         except WireError as error:
-            results.append(_failure(error, orjson.dumps(envelope), raw_headers, attributes))
+            results.append(_failure(error, _item_bytes(envelope), raw_headers, attributes))
         except Exception as error:  # one bad item must not sink the batch
             problem = WireError(ReasonCode.INTERNAL, f"unexpected {type(error).__name__}: {error}")
-            results.append(_failure(problem, orjson.dumps(envelope), raw_headers, attributes))
+            results.append(_failure(problem, _item_bytes(envelope), raw_headers, attributes))
     return results
+
+
+def _item_bytes(envelope: Any) -> bytes:
+    """One batch item as JSON bytes for its dead letter; never raises (orjson refuses nesting
+    deeper than 254 levels, the standard library goes deeper, and repr always works)."""
+    try:
+        return orjson.dumps(envelope)
+    except (TypeError, orjson.JSONEncodeError):
+        pass
+    try:
+        return json.dumps(envelope, separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        return repr(envelope).encode("utf-8", "replace")
 
 
 def _ce_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:

@@ -30,11 +30,13 @@ def deadletter_id(origin: KafkaOrigin | HttpOrigin, stage: str, original: bytes)
     """Id of the dead letter for one original record failing at one stage.
 
     Kafka records are identified by topic, partition and offset; HTTP requests, which
-    have no position, by path and a digest of the original bytes.
+    have no position, by path, a digest of the original bytes and, in a batch, the item's index.
     """
     if isinstance(origin, KafkaOrigin):
         return _derive("deadletter", "kafka", origin.topic, str(origin.partition), str(origin.offset), stage)
     digest = hashlib.sha256(original).hexdigest()
+    if origin.item is not None:  # equal items of one batch are distinct inputs
+        return _derive("deadletter", "http", origin.path or "", stage, digest, f"item {origin.item}")
     return _derive("deadletter", "http", origin.path or "", stage, digest)
 
 

@@ -32,7 +32,7 @@ from services.scoring.collaborators import (
     load_metadata,
     served_model_info,
 )
-from services.scoring.http_ingress import build_http_app, run_checks
+from services.scoring.http_ingress import HttpLimits, build_http_app, run_checks
 from services.scoring.kafka_ingress import KafkaIngress
 from services.scoring.metrics import ScoringMetrics
 from services.scoring.runtime import ScoringRuntime
@@ -153,8 +153,13 @@ class ScoringApp:
         app = build_http_app(
             lambda: self._runtime,
             self.ready,
-            max_in_flight=self.settings.http_max_in_flight,
-            max_event_bytes=self.settings.max_event_bytes,
+            limits=HttpLimits(
+                max_in_flight=self.settings.http_max_in_flight,
+                max_event_bytes=self.settings.max_event_bytes,
+                max_body_bytes=self.settings.http_max_body_bytes,
+                read_timeout_s=self.settings.http_read_timeout_s,
+                max_batch_items=self.settings.http_max_batch_items,
+            ),
             reply_with_prediction=self.settings.http_reply,
             clock=self._clock,
         )
@@ -164,6 +169,8 @@ class ScoringApp:
             port=self.settings.http_port,
             log_level="warning",
             lifespan="off",
+            # Bounds the bodies being received at once (each at most http_max_body_bytes).
+            limit_concurrency=self.settings.http_max_connections,
         )
         self._http = uvicorn.Server(config)
         self._http_task = asyncio.create_task(self._http.serve())

@@ -108,6 +108,16 @@ class ScoringSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8090, description="push ingress, /healthz, /readyz, /metrics")
     http_max_in_flight: int = Field(default=64, description="concurrent push requests before 429")
+    http_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024, description="largest push request body; larger ones get 413 unread"
+    )
+    http_max_connections: int = Field(
+        default=128, ge=2, description="open connections (bodies being received); more get 503"
+    )
+    http_read_timeout_s: float = Field(default=10.0, gt=0, description="time to receive a whole request body")
+    http_max_batch_items: int = Field(
+        default=256, ge=1, description="events in one batch request; more get 413 (split the batch)"
+    )
     http_reply: bool = Field(default=False, description="reply to a single pushed event with its prediction")
     metrics_port: int | None = Field(default=None, description="separate Prometheus port (pull mode)")
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces and metrics endpoint")
