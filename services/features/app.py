@@ -89,7 +89,9 @@ class FeatureWriterApp:
         if state is None:
             client = self._injected_client
             if client is None:
-                client = self._owned_client = aioredis.from_url(settings.state_redis_url)
+                client = self._owned_client = aioredis.from_url(
+                    settings.state_redis_url, socket_timeout=settings.call_timeout_s
+                )
             state = RedisCardState(client, settings.state_prefix, settings.late_tolerance_s)
         pusher = self._injected_pusher or FeastPusher(apply_definitions(settings.feast), CARD_ROLLING_PUSH)
         self._writer = FeatureWriter(
@@ -101,6 +103,8 @@ class FeatureWriterApp:
             retry_budget_s=settings.retry_budget_s,
             retry_initial_s=settings.retry_initial_s,
             retry_max_s=settings.retry_max_s,
+            max_future_s=settings.max_future_s,
+            call_timeout_s=settings.call_timeout_s,
         )
         await self.broker.start()
 

@@ -34,6 +34,10 @@ class FeatureWriterSettings(BaseSettings):
     late_tolerance_s: float = Field(
         default=86400.0, description="how late an event may arrive and still count"
     )
+    max_future_s: float = Field(
+        default=300.0, ge=0, description="payments dated further ahead of the clock are dead-lettered"
+    )
+    call_timeout_s: float = Field(default=10.0, gt=0, description="bound on one Redis or Feast push call")
     retry_budget_s: float = Field(default=60.0, description="retry a failing push this long, then redeliver")
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0

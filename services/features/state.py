@@ -1,9 +1,10 @@
-"""Per-card rolling state in Redis: idempotent by event id, survives restarts.
+"""Per-card rolling state in Redis: idempotent by payment id, survives restarts.
 
-One sorted set per card; a member is "event_id|amount|merchant_id", its score the event's
-unix time. ZADD of a member already present changes nothing, so a redelivered event is
-never counted twice. Members older than the longest window (plus a tolerance for late
-events) are pruned.
+Per card, a sorted set of payment ids scored by the payment's unix time, and a hash from
+payment id to "amount|merchant_id". A payment counts once however often it arrives, under
+whichever event id (a redelivery, a producer's retry with a new event id); a later copy with
+other values replaces the earlier one. Payments older than the longest window (plus a
+tolerance for late events) are pruned from both.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ class PaymentFact:
     """What the rolling aggregates need from one payment."""
 
     card_id: str
-    event_id: str
+    payment_id: str
     time_s: float
     amount: float
     merchant_id: str
 
-    def member(self) -> str:
-        return f"{self.event_id}|{self.amount!r}|{self.merchant_id}"
+    def details(self) -> str:
+        return f"{self.amount!r}|{self.merchant_id}"
 
 
 class RedisCardState:
@@ -38,11 +39,14 @@ class RedisCardState:
 
     def __init__(self, client: aioredis.Redis, prefix: str, late_tolerance_s: float = 86400.0) -> None:
         self._client = client
-        self._prefix = prefix
+        self.prefix = prefix
         self._retention_s = ROLLING_HORIZON_S + late_tolerance_s
 
-    def _key(self, card_id: str) -> str:
-        return f"{self._prefix}:card:{card_id}"
+    def _times(self, card_id: str) -> str:
+        return f"{self.prefix}:pay:{card_id}"
+
+    def _details(self, card_id: str) -> str:
+        return f"{self.prefix}:pay:{card_id}:details"
 
     async def add(self, facts: Sequence[PaymentFact]) -> dict[str, dict[str, float]]:
         """Record the payments and return the rolling row as of each touched card's latest."""
@@ -52,29 +56,35 @@ class RedisCardState:
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for fact in facts:
-                    pipe.zadd(self._key(fact.card_id), {fact.member(): fact.time_s})
+                    pipe.zadd(self._times(fact.card_id), {fact.payment_id: fact.time_s})
+                    pipe.hset(self._details(fact.card_id), fact.payment_id, fact.details())
                 for card_id in cards:
-                    pipe.zrange(self._key(card_id), 0, -1, withscores=True)
+                    pipe.zrange(self._times(card_id), 0, -1, withscores=True)
+                    pipe.hgetall(self._details(card_id))
                 replies = await pipe.execute()
-            histories = replies[len(facts) :]
+            reads = replies[2 * len(facts) :]
             rows = {}
             async with self._client.pipeline(transaction=False) as pipe:
-                for card_id, history in zip(cards, histories, strict=True):
-                    rows[card_id] = _row(history)
+                for index, card_id in enumerate(cards):
+                    history, details = reads[2 * index], reads[2 * index + 1]
+                    rows[card_id] = _row(history, details)
                     cutoff = rows[card_id]["card_last_payment_ts"] - self._retention_s
-                    pipe.zremrangebyscore(self._key(card_id), "-inf", f"({cutoff}")
+                    expired = [member for member, time_s in history if time_s < cutoff]
+                    if expired:
+                        pipe.zrem(self._times(card_id), *expired)
+                        pipe.hdel(self._details(card_id), *expired)
                 await pipe.execute()
         except (RedisError, OSError) as error:
             raise DependencyUnavailable("redis", f"card state update failed: {error}") from error
         return rows
 
 
-def _row(history: list[tuple[bytes, float]]) -> dict[str, float]:
+def _row(history: list[tuple[bytes, float]], details: dict[bytes, bytes]) -> dict[str, float]:
     times = np.fromiter((score for _, score in history), dtype=np.float64, count=len(history))
     amounts = np.empty(len(history))
     merchants = []
     for index, (member, _) in enumerate(history):
-        _event_id, amount, merchant = member.decode().rsplit("|", 2)
+        amount, merchant = details[member].decode().split("|", 1)
         amounts[index] = float(amount)
         merchants.append(merchant)
     return latest_rolling_row(times, amounts, merchants)
@@ -89,7 +99,7 @@ class InMemoryCardState:
 
     async def add(self, facts: Sequence[PaymentFact]) -> dict[str, dict[str, float]]:
         for fact in facts:
-            self._cards.setdefault(fact.card_id, {})[fact.event_id] = (
+            self._cards.setdefault(fact.card_id, {})[fact.payment_id] = (
                 fact.time_s,
                 fact.amount,
                 fact.merchant_id,

@@ -5,6 +5,7 @@ No broker code here: the FastStream app hands in neutral records and acks afterw
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_r
 from events import Decoded, Event, KafkaOrigin, Payment, dead_letter_event, decode_kafka
 from events.reasons import ReasonCode
 from services.adapters.kafka.records import SourceRecord
-from services.core.errors import DependencyError
+from services.core.errors import DependencyError, DependencyUnavailable
 from services.core.ports import EventSink, Pusher, RollingState
 from services.features.state import PaymentFact
 
@@ -45,6 +46,8 @@ class FeatureWriter:
         retry_budget_s: float = 60.0,
         retry_initial_s: float = 0.2,
         retry_max_s: float = 5.0,
+        max_future_s: float = 300.0,
+        call_timeout_s: float = 10.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._state = state
@@ -53,6 +56,8 @@ class FeatureWriter:
         self._source = source
         self._max_bytes = max_event_bytes
         self._retry = {"budget": retry_budget_s, "initial": retry_initial_s, "maximum": retry_max_s}
+        self._max_future_s = max_future_s
+        self._call_timeout_s = call_timeout_s
         self._clock = clock
 
     async def process(self, records: Sequence[SourceRecord]) -> BatchReport:
@@ -69,7 +74,25 @@ class FeatureWriter:
             result = decode_kafka(record.key, record.value, list(record.headers), max_bytes=self._max_bytes)
             origin = KafkaOrigin(topic=record.topic, partition=record.partition, offset=record.offset)
             if isinstance(result, Decoded) and isinstance(result.event.data, Payment):
-                facts.append(_fact(result.event))
+                skew_s = result.event.data.timestamp.timestamp() - seen_at.timestamp()
+                if skew_s <= self._max_future_s:
+                    facts.append(_fact(result.event))
+                    continue
+                # A payment from the future would become its card's latest row and prune the
+                # card's real history: refused, kept where it can be found.
+                letters.append(
+                    dead_letter_event(
+                        result.event,
+                        origin=origin,
+                        stage="validate",
+                        first_seen=seen_at,
+                        source=self._source,
+                        reason=ReasonCode.TIME_OUT_OF_RANGE,
+                        message=f"payment time is {skew_s:.0f}s ahead of the clock "
+                        f"(limit {self._max_future_s:.0f}s)",
+                        field="timestamp",
+                    )
+                )
                 continue
             if isinstance(result, Decoded):
                 letters.append(
@@ -111,7 +134,12 @@ class FeatureWriter:
         )
         async for attempt in retrying:
             with attempt:
-                return await call()
+                try:
+                    return await asyncio.wait_for(call(), self._call_timeout_s)
+                except TimeoutError as error:
+                    raise DependencyUnavailable(
+                        "features", f"no answer within {self._call_timeout_s:.0f}s"
+                    ) from error
         return None
 
 
@@ -119,7 +147,7 @@ def _fact(event: Event[Any]) -> PaymentFact:
     payment: Payment = event.data
     return PaymentFact(
         card_id=payment.card_id,
-        event_id=event.id,
+        payment_id=payment.payment_id,
         time_s=payment.timestamp.timestamp(),
         amount=payment.amount,
         merchant_id=payment.merchant_id,
