@@ -6,7 +6,7 @@ import logging
 import signal
 import socket
 
-from services.adapters.kserve.sdk import ModelServer
+from services.adapters.kserve.sdk import ModelRepositoryExtension, ModelServer, UnsupportedProtocol
 from services.model.server import ArtifactDataPlane, FraudModel
 from services.model.settings import ModelServerSettings
 
@@ -90,9 +90,22 @@ def build_server(settings: ModelServerSettings) -> ModelServer:
         access_log_format=None,
     )
     server.dataplane = ArtifactDataPlane(model_registry=server.registered_models)
+    if not settings.repository_writes:
+        server.model_repository_extension = ReadOnlyRepository(model_registry=server.registered_models)
     if not settings.request_logging:
         _quiet_request_logs()
     return server
+
+
+class ReadOnlyRepository(ModelRepositoryExtension):  # type: ignore[misc]
+    """KServe's model repository extension with load and unload refused: they are
+    unauthenticated, and an unload of the served model is an outage. Index still answers."""
+
+    async def load(self, model_name: str) -> None:
+        raise UnsupportedProtocol(f"loading models is disabled on this server (asked for {model_name!r})")
+
+    async def unload(self, model_name: str) -> None:
+        raise UnsupportedProtocol(f"unloading models is disabled on this server (asked for {model_name!r})")
 
 
 def _check_port_free(port: int) -> None:

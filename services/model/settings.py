@@ -26,6 +26,11 @@ class ModelServerSettings(BaseSettings):
     workers: int = Field(default=1, ge=1, description="REST worker processes")
     grpc_max_threads: int = Field(default=4, ge=1, description="gRPC server thread pool size")
     predict_threads: int = Field(default=1, ge=1, description="LightGBM threads per prediction")
+    repository_writes: bool = Field(
+        default=False,
+        description="allow KServe's /v2/repository/models/{name}/load and /unload (unload is an outage; "
+        "they have no authentication)",
+    )
     request_logging: bool = Field(
         default=False, description="log a line per request (access log, latency, gRPC method)"
     )

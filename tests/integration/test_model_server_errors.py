@@ -202,3 +202,16 @@ def test_port_in_use_exits_non_zero_with_one_clear_line(artifact_dir: Path) -> N
     assert result.stderr.strip().splitlines() == [
         f"python -m services.model: cannot serve model 'fraud': port {port} is not available: Address already in use"
     ]
+
+
+def test_repository_load_and_unload_are_refused_and_the_model_keeps_serving(server: Server) -> None:
+    name = "fraud"  # the launcher's default model name
+    for action in ("unload", "load"):
+        answer = httpx.post(f"{server.rest}/v2/repository/models/{name}/{action}", timeout=5)
+        assert answer.status_code == 501, answer.text
+        assert f"{action}ing models is disabled" in answer.json()["error"]
+    with grpc.insecure_channel(server.grpc) as channel, pytest.raises(grpc.RpcError) as caught:
+        stub = pb_grpc.GRPCInferenceServiceStub(channel)
+        stub.RepositoryModelUnload(pb.RepositoryModelUnloadRequest(model_name=name), timeout=5)
+    assert "unloading models is disabled" in (caught.value.details() or "")
+    assert httpx.get(f"{server.rest}/v2/models/{name}/ready", timeout=5).status_code == 200

@@ -25,10 +25,11 @@ def _bare_argv() -> Iterator[None]:
 
 with _bare_argv():
     from kserve import InferInput, InferOutput, InferRequest, InferResponse, Model, ModelServer
-    from kserve.errors import InvalidInput
+    from kserve.errors import InvalidInput, UnsupportedProtocol
     from kserve.model_server import app as rest_app
     from kserve.protocol.dataplane import DataPlane
     from kserve.protocol.grpc import grpc_predict_v2_pb2, grpc_predict_v2_pb2_grpc
+    from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 
 __all__ = [
     "DataPlane",
@@ -38,7 +39,9 @@ __all__ = [
     "InferResponse",
     "InvalidInput",
     "Model",
+    "ModelRepositoryExtension",
     "ModelServer",
+    "UnsupportedProtocol",
     "grpc_predict_v2_pb2",
     "grpc_predict_v2_pb2_grpc",
     "rest_app",
