@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from services.settings_help import describe_settings
+from services.adapters.settings_help import describe_settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from services.settings_help import describe_settings
+from services.adapters.settings_help import describe_settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,14 +28,18 @@ class FeastSettings(BaseModel):
     feature_service: str = "fraud_v1"
 
     def redis_connection_string(self) -> str:
-        """Feast's Redis form, host:port,db=N, from a redis:// URL."""
-        rest = self.redis_url.split("://", 1)[-1]
-        host_port, _, db = rest.partition("/")
-        password = ""
-        if "@" in host_port:
-            credentials, host_port = host_port.rsplit("@", 1)
-            password = credentials.split(":", 1)[-1]
-        parts = [host_port, f"db={db or 0}"]
-        if password:
-            parts.append(f"password={password}")
+        """Feast's Redis form, host:port,db=N[,ssl=true][,username=U][,password=P], from a
+        redis:// or rediss:// (TLS) URL with an optional ACL user and password."""
+        url = urlsplit(self.redis_url)
+        if url.scheme not in ("redis", "rediss"):
+            raise ValueError(f"redis_url must be redis:// or rediss://, not {url.scheme!r}")
+        host = url.hostname or "127.0.0.1"
+        db = (url.path or "/").lstrip("/") or "0"
+        parts = [f"{host}:{url.port or 6379}", f"db={db}"]
+        if url.scheme == "rediss":
+            parts.append("ssl=true")
+        if url.username:
+            parts.append(f"username={unquote(url.username)}")
+        if url.password:
+            parts.append(f"password={unquote(url.password)}")
         return ",".join(parts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings
@@ -27,6 +28,18 @@ def _fields(model: type[BaseModel], prefix: str, delimiter: str) -> list[str]:
         default: Any = info.get_default(call_default_factory=True)
         if isinstance(default, SecretStr) or "SecretStr" in str(annotation):
             default = "****" if default else None
+        elif isinstance(default, str):
+            default = masked_url(default)
         description = f"  {info.description}" if info.description else ""
         lines.append(f"  {prefix}{name.upper()}={default!s}{description}")
     return lines
+
+
+def masked_url(text: str) -> str:
+    """`text` with the password of a URL (scheme://user:password@host) replaced by ****."""
+    parts = urlsplit(text)
+    if not parts.scheme or not parts.netloc or parts.password is None:
+        return text
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:****@{host}"))
