@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # (load), the benchmarks (bench) and the test and lint tools (dev).
 EXTRAS := dev,tools,load,bench
 
-.PHONY: venv system-packages test test-unit lint lint-imports fmt stack-up stack-down stack-status lock demo load bench clean
+.PHONY: venv system-packages test test-unit chaos lint lint-imports fmt stack-up stack-down stack-status lock demo load bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: venv
 ## test-unit: the fast unit tests only, no servers
 test-unit: venv
 	$(BIN)/pytest -m unit $(PYTEST_ARGS)
+
+## chaos: the fault suite alone against the native stack (bounded), with its table of figures
+chaos: venv
+	VENV=$(VENV) bash scripts/run-tests.sh -m chaos $(PYTEST_ARGS)
 
 ## lint: ruff (lint + format check), mypy, and the import contracts (import-linter)
 lint: venv lint-imports

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.integration.scoring_env import ScoringEnv, scoring_env
 from tests.servers import (
     KafkaEndpoint,
     NativeStack,
@@ -43,6 +44,21 @@ def weaviate_server(_servers: tuple[NativeStack, contextlib.ExitStack]) -> Weavi
     return weaviate_endpoint(*_servers)
 
 
+@pytest.fixture(scope="session")
+def env(
+    kafka: KafkaEndpoint,
+    redis_server: RedisEndpoint,
+    weaviate_server: WeaviateEndpoint,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ScoringEnv]:
+    """One real scoring environment (Feast on Redis, trained model served by KServe, cases in
+    Weaviate) for the whole session, shared by the integration and chaos suites; every test
+    still gets its own topics and group."""
+    name = f"t-env-{uuid.uuid4().hex[:8]}"
+    with scoring_env(name, kafka, redis_server, weaviate_server, tmp_path_factory.mktemp("scoring")) as built:
+        yield built
+
+
 @pytest.fixture
 def unique_name(request: pytest.FixtureRequest) -> str:
     """A name no other test uses: for topics, groups, collections, feature views."""
@@ -67,3 +83,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
         elif "/tests/unit/" in path:
             item.add_marker(pytest.mark.unit)
+        elif "/tests/chaos/" in path:
+            item.add_marker(pytest.mark.chaos)

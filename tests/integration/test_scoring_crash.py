@@ -2,61 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, SecretStr
 
 from events import Decoded, decode_kafka
 from rtinfer.producer.kafka import produce_records
 from rtinfer.producer.payments import payment_records
 from services.adapters.kafka.settings import KafkaSettings
-from services.scoring.settings import ScoringSettings
 from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
 from tests.integration.scoring_env import ScoringEnv
+from tests.integration.scoring_process import start_scoring
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def settings_env(settings: ScoringSettings) -> dict[str, str]:
-    """The settings as RTINFER_SCORING_* variables (nested with __), as a deployment sets them."""
-    flat: dict[str, str] = {}
-
-    def walk(prefix: str, model: BaseModel) -> None:
-        for name in type(model).model_fields:
-            value: Any = getattr(model, name)
-            key = f"{prefix}{name.upper()}"
-            if isinstance(value, BaseModel):
-                walk(f"{key}__", value)
-            elif value is None:
-                continue
-            elif isinstance(value, SecretStr):
-                flat[key] = value.get_secret_value()
-            elif isinstance(value, dict | list | tuple):
-                flat[key] = json.dumps(value)
-            else:
-                flat[key] = str(value)
-
-    walk("RTINFER_SCORING_", settings)
-    return flat
-
-
-def _start(settings: ScoringSettings, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **settings_env(settings)}
-    with log.open("ab") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.scoring", "--ingress", "kafka", "--log-level", "WARNING"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
 
 
 async def test_sigkill_mid_stream_then_restart(env: ScoringEnv, tmp_path: Path) -> None:
@@ -66,7 +24,7 @@ async def test_sigkill_mid_stream_then_restart(env: ScoringEnv, tmp_path: Path) 
     records = list(payment_records(env.payments.iloc[:5000], "/tests/producer"))
     await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
     log = tmp_path / "scoring.log"
-    first = _start(settings, log)
+    first = start_scoring(settings, log)
     try:
         deadline = time.monotonic() + 90
         seen = 0
@@ -79,7 +37,7 @@ async def test_sigkill_mid_stream_then_restart(env: ScoringEnv, tmp_path: Path) 
     finally:
         if first.poll() is None:
             first.kill()
-    second = _start(settings, log)
+    second = start_scoring(settings, log)
     try:
         await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=180)
         predictions = await read_all(env.kafka.bootstrap, t.predictions, 5000, timeout_s=60)

@@ -1,0 +1,141 @@
+"""Faults against the real stack (Kafka, Redis, Weaviate, the KServe model server, Feast), each
+audited by set difference: inputs against predictions ∪ dead letters. Bounded in count and time;
+`make chaos` runs this suite alone and prints the table of figures."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import time
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from rtinfer.producer.kafka import produce_records
+from rtinfer.producer.payments import payment_records
+from services.adapters.kafka.settings import KafkaSettings
+from tests.chaos.audit import audit
+from tests.chaos.hostile import hostile_records
+from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
+from tests.integration.scoring_env import ScoringEnv
+from tests.integration.scoring_process import start_scoring
+
+DLQ_READ_BYTES = 8 * 1024 * 1024
+
+
+async def _produce_raw(
+    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]
+) -> None:
+    producer = AIOKafkaProducer(**KafkaSettings(bootstrap=bootstrap).producer_kwargs(linger_ms=5))
+    await producer.start()
+    try:
+        pending = [
+            await producer.send(topic, value, key=key, headers=headers) for key, value, headers in records
+        ]
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def _outputs(env: ScoringEnv, topics: object, predictions: int, letters: int) -> tuple[list, list]:  # type: ignore[type-arg]
+    bootstrap = env.kafka.bootstrap
+    predicted = await read_all(bootstrap, topics.predictions, predictions, timeout_s=60)  # type: ignore[attr-defined]
+    dead = await read_all(bootstrap, topics.dlq, letters, timeout_s=30)  # type: ignore[attr-defined]
+    return predicted, dead
+
+
+async def test_t5_hostile_records_among_valid_ones(env: ScoringEnv, tmp_path: Path, chaos_report) -> None:  # type: ignore[no-untyped-def]
+    settings = env.settings("t5", max_records=200)
+    t = settings.topics
+    await create_topics(env.kafka.bootstrap, t.payments, t.predictions, t.explanations, t.dlq)
+    valid = [(r.key, r.value, r.headers) for r in payment_records(env.payments.iloc[:4000], "/chaos/t5")]
+    hostile = hostile_records(400)
+    mixed = list(valid)
+    rng = random.Random(11)
+    for record in hostile:  # interleaved at random places, order of the valid ones kept
+        mixed.insert(rng.randrange(len(mixed) + 1), (record.key, record.value, record.headers))
+    await _produce_raw(env.kafka.bootstrap, t.payments, mixed)
+
+    log = tmp_path / "scoring.log"
+    process = start_scoring(settings, log)
+    try:
+        await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=240)
+        predicted, dead = await _outputs(env, t, len(valid), len(hostile))
+        assert process.poll() is None, f"the scoring process died: {log.read_text()[-3000:]}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+    inputs = set(env.payments["payment_id"].iloc[:4000]) | {f"h-{i}" for i in range(len(hostile))}
+    result = audit(inputs, predicted, dead)
+    hostile_ids = {f"h-{i}" for i in range(len(hostile))}
+    chaos_report(**result.figures(), crashes=0)
+    assert result.lost == set()
+    assert hostile_ids <= set(result.dead), sorted(hostile_ids - set(result.dead))[:10]
+    assert set(result.predicted) >= set(env.payments["payment_id"].iloc[:4000])
+    for letter in (result.dead[key] for key in hostile_ids):
+        assert letter.reason and letter.origin.kind == "kafka" and letter.origin.topic == t.payments
+
+
+async def test_t2_sigterm_five_times_loses_and_duplicates_nothing(
+    env: ScoringEnv, tmp_path: Path, chaos_report
+) -> None:  # type: ignore[no-untyped-def]
+    settings = env.settings("t2", max_records=100, shutdown_timeout_s=20.0)
+    t = settings.topics
+    await create_topics(env.kafka.bootstrap, t.payments, t.predictions, t.explanations, t.dlq)
+    count = 5000
+    records = list(payment_records(env.payments.iloc[:count], "/chaos/t2"))
+    await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
+    log = tmp_path / "scoring.log"
+    exits: list[float] = []
+    for _ in range(5):
+        process = start_scoring(settings, log)
+        try:
+            await asyncio.sleep(6)  # starts, joins the group, scores a few batches
+        finally:
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=settings.shutdown_timeout_s + 10)
+            exits.append(time.monotonic() - started)
+        assert code == 0, log.read_text()[-3000:]
+    process = start_scoring(settings, log)
+    try:
+        await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=240)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    predicted, dead = await _outputs(env, t, count, 0)
+    result = audit(set(env.payments["payment_id"].iloc[:count]), predicted, dead)
+    chaos_report(**result.figures(), max_exit_s=round(max(exits), 1))
+    assert result.lost == set()
+    assert result.duplicates == 0
+    assert max(exits) <= settings.shutdown_timeout_s
+
+
+async def test_t1_sigkill_five_times_loses_nothing(env: ScoringEnv, tmp_path: Path, chaos_report) -> None:  # type: ignore[no-untyped-def]
+    settings = env.settings("t1", max_records=100)
+    t = settings.topics
+    await create_topics(env.kafka.bootstrap, t.payments, t.predictions, t.explanations, t.dlq)
+    count = 6000
+    records = list(payment_records(env.payments.iloc[:count], "/chaos/t1"))
+    await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
+    log = tmp_path / "scoring.log"
+    for _ in range(5):
+        process = start_scoring(settings, log)
+        try:
+            await asyncio.sleep(7)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+    process = start_scoring(settings, log)
+    try:
+        await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=240)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    predicted, dead = await _outputs(env, t, count, 0)
+    result = audit(set(env.payments["payment_id"].iloc[:count]), predicted, dead)
+    chaos_report(**result.figures(), kills=5)
+    assert result.lost == set()
+    assert result.unstable_ids == set(), "a redelivered input must keep its prediction id"
