@@ -19,6 +19,7 @@ class ReasonCode(StrEnum):
     HEADER_BODY_CONFLICT = "header_body_conflict"
     BAD_CONTENT_TYPE = "bad_content_type"
     INTERNAL = "internal"
+    UNREADABLE_RECORD = "unreadable_record"  # the Kafka client itself could not parse the record
     TIME_OUT_OF_RANGE = "time_out_of_range"  # event time too far ahead of the consumer's clock
     # Later stages (enrich, predict, explain, publish) report these.
     DEPENDENCY_UNAVAILABLE = "dependency_unavailable"

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from events import KafkaOrigin, RawInput, ReasonCode, dead_letter_event
 from services.adapters.feast.store import FeastPusher
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.failures import BatchFailures
 from services.adapters.kafka.publish import publish_events
 from services.adapters.kafka.records import keep_raw, source_records
+from services.adapters.kafka.unreadable import UnreadableRecordGuard
 from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
 from services.core.errors import DependencyError
@@ -81,6 +84,9 @@ class FeatureWriterApp:
             description="payments in, rolling card features out to the Feast online store",
         )
         self.subscriber(self._on_payments)
+        # Records aiokafka itself cannot parse are dead-lettered by origin and skipped.
+        self.unreadable = UnreadableRecordGuard(self.subscriber, self._dead_letter_unreadable)
+        self.unreadable.install()
 
     async def start(self) -> None:
         """Make the state's client, the pusher and the writer, then consume."""
@@ -118,6 +124,19 @@ class FeatureWriterApp:
     async def run_until_signal(self) -> None:
         """Start, consume until SIGTERM or SIGINT, then stop."""
         await run_until_signal(self.start, self.stop)
+
+    async def _dead_letter_unreadable(self, topic: str, partition: int, offset: int, error_text: str) -> None:
+        letter = dead_letter_event(
+            RawInput(value=b""),
+            origin=KafkaOrigin(topic=topic, partition=partition, offset=offset),
+            stage="decode",
+            first_seen=datetime.now(UTC),
+            source=self.settings.source,
+            reason=ReasonCode.UNREADABLE_RECORD,
+            message=f"the Kafka client could not parse this record: {error_text}",
+        )
+        await publish_events(self.broker, self.settings.dlq_topic, [letter])  # raises: paused, asked again
+        self._dead.add(1)
 
     async def _on_payments(self, message: KafkaMessage) -> None:
         assert self._writer is not None, "batches arrive only after start()"

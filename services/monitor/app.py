@@ -23,6 +23,7 @@ from faststream.kafka.annotations import KafkaMessage
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.failures import BatchFailures
 from services.adapters.kafka.records import keep_raw, source_records
+from services.adapters.kafka.unreadable import UnreadableRecordGuard
 from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
 from services.core.monitoring.monitor import Monitor, StateMismatchError
@@ -85,6 +86,9 @@ class MonitorApp:
             description="predictions, explanations and labels in; drift reports and alerts out",
         )
         self.subscriber(self._on_records)
+        # Records aiokafka itself cannot parse are logged, counted and skipped (no DLQ topic here).
+        self.unreadable = UnreadableRecordGuard(self.subscriber, self._skip_unreadable, clock=clock)
+        self.unreadable.install()
 
     @property
     def runner(self) -> MonitorRunner:
@@ -158,6 +162,9 @@ class MonitorApp:
                 if self.runner.tick():
                     self._save()
                 await self._publish()
+
+    async def _skip_unreadable(self, topic: str, partition: int, offset: int, error_text: str) -> None:
+        log.error("skipping unreadable record %s[%d]@%d: %s", topic, partition, offset, error_text)
 
     async def _on_records(self, message: KafkaMessage) -> None:
         async with self._lock:

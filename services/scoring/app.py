@@ -205,6 +205,7 @@ class ScoringApp:
     async def _kafka_progress(self) -> None:
         if self.kafka is not None:
             self.kafka.failures.check()
+            self.kafka.unreadable.check(self.settings.stuck_after_s)
 
     async def stop(self) -> None:
         """Stop fetching, finish the batch in flight, flush outputs, commit, close."""

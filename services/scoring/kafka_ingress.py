@@ -17,9 +17,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from events import Decoded, KafkaOrigin, decode_kafka
+from events import Decoded, DecodeFailure, KafkaOrigin, ReasonCode, decode_kafka
 from services.adapters.kafka.failures import BatchFailures
 from services.adapters.kafka.records import SourceRecord, keep_raw, source_records
+from services.adapters.kafka.unreadable import UnreadableRecordGuard
 from services.core.scoring.pipeline import ScoringItem
 from services.scoring.runtime import DependencyDown, RejectedInput, ScoringRuntime
 from services.scoring.settings import ScoringSettings
@@ -57,6 +58,9 @@ class KafkaIngress:
             description="payment CloudEvents in; predictions, explanations and dead letters out",
         )
         self.subscriber(self._on_batch)
+        # Records aiokafka itself cannot parse are dead-lettered by origin and skipped.
+        self.unreadable = UnreadableRecordGuard(self.subscriber, self._dead_letter_unreadable, clock=clock)
+        self.unreadable.install()
 
     def start(self, runtime: ScoringRuntime) -> None:
         """Hand every batch to `runtime` from now on (call before the broker starts consuming)."""
@@ -114,6 +118,21 @@ class KafkaIngress:
             else:
                 rejected.append(RejectedInput(result, origin))
         return items, rejected
+
+    async def _dead_letter_unreadable(self, topic: str, partition: int, offset: int, error_text: str) -> None:
+        runtime = self._runtime
+        if self._stopping or runtime is None:
+            raise RuntimeError("not consuming")  # the guard pauses the partition and asks again later
+        failure = DecodeFailure(
+            reason=ReasonCode.UNREADABLE_RECORD,
+            message=f"the Kafka client could not parse this record: {error_text}",
+            field=None,
+            value=b"",
+            headers=(),
+        )
+        origin = KafkaOrigin(topic=topic, partition=partition, offset=offset)
+        async with self._in_flight:
+            await runtime.handle([], [RejectedInput(failure, origin)])
 
     def _record_lag(self, message: Any, records: list[Any]) -> None:
         consumer = getattr(message, "consumer", None)

@@ -200,8 +200,6 @@ class UnreadableRecordGuard:
     async def _commit_past(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         # With everything before it committed, commit the skip too: a quiet partition would keep
         # it as lag, and a restart would report it again.
-        if self._subscriber.group_id is None:
-            return
         try:
             if (await consumer.committed(tp) or 0) == offset:
                 await consumer.commit({tp: offset + 1})
