@@ -33,6 +33,7 @@ CORE_MODELS = {
     ("apps/v1", "Deployment"): "V1Deployment",
     ("batch/v1", "Job"): "V1Job",
     ("batch/v1", "CronJob"): "V1CronJob",
+    ("networking.k8s.io/v1", "NetworkPolicy"): "V1NetworkPolicy",
 }
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the KServe CRD alone is 2 MB
 

@@ -113,7 +113,8 @@ def template_annotations(body: dict[str, Any]) -> dict[str, str]:
 
 
 def secret_references(body: Any) -> Iterator[tuple[str, str | None]]:
-    """(secret name, key) for every secretKeyRef, secretRef, KafkaSink auth and KEDA secretTargetRef."""
+    """(secret name, key) for every secretKeyRef, secretRef, KafkaSink auth, secret volume and KEDA
+    secretTargetRef."""
     if isinstance(body, dict):
         if "secretKeyRef" in body:
             yield body["secretKeyRef"]["name"], body["secretKeyRef"]["key"]
@@ -121,6 +122,10 @@ def secret_references(body: Any) -> Iterator[tuple[str, str | None]]:
             yield body["secretRef"]["name"], None
         if "secret" in body and isinstance(body["secret"], dict) and "ref" in body["secret"]:
             yield body["secret"]["ref"]["name"], None
+        if "secret" in body and isinstance(body["secret"], dict) and "secretName" in body["secret"]:
+            items = body["secret"].get("items") or [{"key": None}]
+            for item in items:
+                yield body["secret"]["secretName"], item["key"]
         if "secretTargetRef" in body:
             for target in body["secretTargetRef"]:
                 yield target["name"], target["key"]
@@ -129,3 +134,133 @@ def secret_references(body: Any) -> Iterator[tuple[str, str | None]]:
     elif isinstance(body, list):
         for item in body:
             yield from secret_references(item)
+
+
+# -- pods: templates, labels, selectors ---------------------------------------------------------
+
+HARDENED_SECURITY_CONTEXT: dict[str, Any] = {
+    "runAsNonRoot": True,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def is_knative_service(body: dict[str, Any]) -> bool:
+    return body["kind"] == "Service" and str(body["apiVersion"]).startswith("serving.knative.dev")
+
+
+def pod_labels(body: dict[str, Any]) -> dict[str, str] | None:
+    """The labels the pods of a workload carry (what a NetworkPolicy's podSelector sees)."""
+    kind = body["kind"]
+    if kind in ("Deployment", "Job") or is_knative_service(body):
+        return dict(body["spec"]["template"]["metadata"].get("labels", {}))
+    if kind == "CronJob":
+        return dict(body["spec"]["jobTemplate"]["spec"]["template"]["metadata"].get("labels", {}))
+    if kind == "InferenceService":
+        # KServe's own pod labels, over the InferenceService's labels (copied to its pods).
+        return {
+            **body["metadata"].get("labels", {}),
+            "serving.kserve.io/inferenceservice": body["metadata"]["name"],
+            "component": "predictor",
+        }
+    return None
+
+
+def workloads() -> list[Manifest]:
+    """Every manifest that makes pods in the rtinfer namespace."""
+    return [m for m in manifests() if pod_labels(m.body) is not None]
+
+
+def selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A Kubernetes label selector (matchLabels + matchExpressions) against a label set."""
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
+        present = key in labels
+        if operator == "In" and not (present and labels[key] in values):
+            return False
+        if operator == "NotIn" and present and labels[key] in values:
+            return False
+        if operator == "Exists" and not present:
+            return False
+        if operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def shipped_containers() -> Iterator[tuple[Manifest, dict[str, Any]]]:
+    """Every container spec we ship: pod templates, the ServingRuntime's containers and the
+    InferenceService's model container (KServe merges it over the runtime's)."""
+    yield from containers()
+    for manifest in manifests():
+        if manifest.kind == "InferenceService":
+            yield manifest, manifest.body["spec"]["predictor"]["model"]
+
+
+# -- what Knative Serving's webhook accepts (knative.dev/serving pkg/apis/serving) -------------------
+
+# Container securityContext fields a Knative Service may set without a feature flag
+# (capabilities.add needs kubernetes.containerspec-addcapabilities).
+KNATIVE_CONTAINER_SECURITY_FIELDS = {
+    "allowPrivilegeEscalation",
+    "capabilities",
+    "privileged",
+    "readOnlyRootFilesystem",
+    "runAsGroup",
+    "runAsNonRoot",
+    "runAsUser",
+    "seccompProfile",
+}
+KNATIVE_VOLUME_TYPES = {"secret", "configMap", "projected", "emptyDir", "persistentVolumeClaim"}
+KNATIVE_RESERVED_MOUNT_PATHS = {"/", "/dev", "/dev/log"}
+
+
+def knative_pod_problems(spec: dict[str, Any]) -> list[str]:
+    """What the Knative Serving webhook would reject in a revision's pod spec, with the feature
+    flags docs/deploy.md asks for (kubernetes.podspec-persistent-volume-claim; emptyDir volumes
+    are enabled by default) and nothing else: no pod securityContext, no added capabilities, no
+    writable PersistentVolumeClaim, secret/configMap/projected mounts read-only."""
+    problems = []
+    if "securityContext" in spec:
+        problems.append("pod securityContext needs kubernetes.podspec-securitycontext")
+    volumes = {volume["name"]: volume for volume in spec.get("volumes", [])}
+    for name, volume in volumes.items():
+        kinds = set(volume) - {"name"}
+        if not kinds <= KNATIVE_VOLUME_TYPES:
+            problems.append(f"volume {name}: {sorted(kinds - KNATIVE_VOLUME_TYPES)} not allowed")
+        claim = volume.get("persistentVolumeClaim")
+        if claim is not None and not claim.get("readOnly"):
+            problems.append(
+                f"volume {name}: a writable claim needs kubernetes.podspec-persistent-volume-write"
+            )
+    for container in spec.get("containers", []):
+        where = f"container {container['name']}"
+        context = container.get("securityContext", {})
+        if extra := set(context) - KNATIVE_CONTAINER_SECURITY_FIELDS:
+            problems.append(f"{where}: securityContext fields {sorted(extra)} not allowed")
+        if context.get("capabilities", {}).get("add"):
+            problems.append(f"{where}: capabilities.add needs kubernetes.containerspec-addcapabilities")
+        if context.get("privileged"):
+            problems.append(f"{where}: privileged may only be false")
+        paths = [mount["mountPath"].rstrip("/") or "/" for mount in container.get("volumeMounts", [])]
+        if len(paths) != len(set(paths)):
+            problems.append(f"{where}: duplicate mountPath")
+        for mount in container.get("volumeMounts", []):
+            volume = volumes.get(mount["name"])
+            if volume is None:
+                problems.append(f"{where}: volumeMount {mount['name']} has no volume")
+                continue
+            if mount["mountPath"].rstrip("/") in KNATIVE_RESERVED_MOUNT_PATHS | {""}:
+                problems.append(f"{where}: mountPath {mount['mountPath']} is reserved")
+            writable_kind = "emptyDir" in volume or "persistentVolumeClaim" in volume
+            if not writable_kind and not mount.get("readOnly"):
+                problems.append(f"{where}: {mount['name']} must be mounted readOnly")
+            if volume.get("persistentVolumeClaim", {}).get("readOnly") and not mount.get("readOnly"):
+                problems.append(f"{where}: {mount['name']} is a read-only claim mounted writable")
+    mounted = {mount["name"] for c in spec.get("containers", []) for mount in c.get("volumeMounts", [])}
+    problems.extend(f"volume {name} is not mounted" for name in sorted(set(volumes) - mounted))
+    return problems

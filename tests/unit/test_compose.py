@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,10 @@ from rtinfer.stack.settings import KAFKA_VERSION, WEAVIATE_VERSION, StackSetting
 
 pytestmark = pytest.mark.unit
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+# A required interpolation: compose refuses to start while the variable is unset or empty.
+REQUIRED = re.compile(r"^\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*):\?[^}]*\}$")
+# Names of environment variables that hold a credential.
+CREDENTIAL = re.compile(r"(PASSWORD|SECRET|TOKEN|API_?KEYS?|ALLOWED_KEYS)$")
 
 
 def _published(service: dict[str, object]) -> set[int]:
@@ -51,3 +56,38 @@ def test_compose_kafka_advertises_the_bootstrap_tests_use() -> None:
     kafka_env = yaml.safe_load(COMPOSE.read_text())["services"]["kafka"]["environment"]
     bootstrap = f"127.0.0.1:{_default('kafka_port')}"
     assert f"PLAINTEXT://{bootstrap}" in kafka_env["KAFKA_ADVERTISED_LISTENERS"]
+
+
+def required_variable(value: object) -> str | None:
+    """The variable a `${NAME:?message}` value requires, else None."""
+    match = REQUIRED.match(str(value))
+    return match["name"] if match else None
+
+
+def test_no_credential_is_written_down_or_defaulted() -> None:
+    """Every credential in the file is a required variable: no literal, no `${NAME:-default}`."""
+    text = COMPOSE.read_text()
+    services = yaml.safe_load(text)["services"]
+    for name, service in services.items():
+        environment = service.get("environment", {})
+        assert isinstance(environment, dict), f"{name}: environment as a mapping, please"
+        for key, value in environment.items():
+            if CREDENTIAL.search(key):
+                assert required_variable(value), f"{name}: {key} must be ${{VARIABLE:?message}}"
+    defaults = re.findall(r"\$\{([A-Za-z0-9_]+):?-", text)
+    assert not [variable for variable in defaults if CREDENTIAL.search(variable)], defaults
+
+
+def test_weaviate_admits_no_anonymous_client() -> None:
+    environment = yaml.safe_load(COMPOSE.read_text())["services"]["weaviate"]["environment"]
+    assert environment["AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED"] == "false"
+    assert environment["AUTHENTICATION_APIKEY_ENABLED"] == "true"
+    assert required_variable(environment["AUTHENTICATION_APIKEY_ALLOWED_KEYS"]) == "WEAVIATE_API_KEY"
+    users = environment["AUTHENTICATION_APIKEY_USERS"].split(",")
+    assert len(users) == 1, "one key, one user (Weaviate pairs them by position)"
+    assert environment["AUTHORIZATION_RBAC_ENABLED"] == "true"
+    assert environment["AUTHORIZATION_RBAC_ROOT_USERS"].split(",") == users
+    # The healthcheck stays on the unauthenticated well-known endpoint.
+    assert "/v1/.well-known/ready" in " ".join(
+        yaml.safe_load(COMPOSE.read_text())["services"]["weaviate"]["healthcheck"]["test"]
+    )

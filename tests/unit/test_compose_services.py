@@ -18,11 +18,13 @@ import pytest
 import yaml
 
 from rtinfer.cli import build_parser
+from services.adapters.vectors.settings import VectorSettings
 from services.features.settings import FeatureWriterSettings
 from services.model.settings import ModelServerSettings
 from services.monitor.settings import MonitorSettings
 from services.scoring.settings import ScoringSettings
 from tests.unit.settings_env import build, unknown_variables
+from tests.unit.test_compose import required_variable
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,6 +160,40 @@ def test_topics_service_creates_every_topic_in_use() -> None:
     used |= {monitor.reports_topic, monitor.alerts_topic, _flag(SERVICES["producer"]["command"], "--topic")}
     loop = re.search(r"for topic in ([^;]+);", SERVICES["topics"]["command"][0])
     assert loop is not None and set(loop.group(1).replace("\\", " ").split()) == used
+
+
+# -- credentials ------------------------------------------------------------------------------------
+
+
+def test_every_weaviate_client_has_the_api_key() -> None:
+    """Weaviate takes no anonymous client: the trainer (vectors index) and the scoring service get
+    the key Weaviate accepts, through their own settings."""
+    key = SERVICES["weaviate"]["environment"]["AUTHENTICATION_APIKEY_ALLOWED_KEYS"]
+    assert required_variable(key) == "WEAVIATE_API_KEY"
+    scoring: ScoringSettings = build(ScoringSettings, _env("scoring"))
+    assert scoring.vectors.backend == "weaviate"
+    assert scoring.vectors.weaviate_api_key is not None
+    assert scoring.vectors.weaviate_api_key.get_secret_value() == key
+    trainer: VectorSettings = build(VectorSettings, _env("trainer"))
+    assert trainer.backend == "weaviate" and urlsplit(trainer.weaviate_url).hostname == "weaviate"
+    assert trainer.weaviate_api_key is not None and trainer.weaviate_api_key.get_secret_value() == key
+    clients = {name for name in SERVICES if any("weaviate:" in value for value in _env(name).values())}
+    assert clients == {"trainer", "scoring"}, "a new Weaviate client needs the key too"
+
+
+def test_grafana_admin_password_comes_from_the_environment() -> None:
+    grafana = _env("grafana")
+    assert required_variable(grafana["GF_SECURITY_ADMIN_PASSWORD"]) == "GRAFANA_ADMIN_PASSWORD"
+    # Anonymous visitors may look at the dashboard, nothing more.
+    if grafana.get("GF_AUTH_ANONYMOUS_ENABLED") == "true":
+        assert grafana["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+
+
+def test_the_required_variables_are_documented() -> None:
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    text = (ROOT / "docker-compose.yml").read_text()
+    for variable in set(re.findall(r"\$\{([A-Za-z0-9_]+):\?", text)):
+        assert variable in docs, f"docs/deploy.md should say how to set {variable}"
 
 
 # -- health and start order ------------------------------------------------------------------------
