@@ -52,7 +52,7 @@ def encode_kafka(event: Event[Any], mode: Mode = Mode.BINARY) -> KafkaRecord:
 
 def decode_kafka(
     key: bytes | None,
-    value: bytes,
+    value: bytes | None,
     headers: list[tuple[str, bytes]] | Headers,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -74,11 +74,15 @@ def decode_kafka(
 
 def _decode(
     key: bytes | None,
-    value: bytes,
+    value: bytes | None,
     headers: list[tuple[str, bytes]] | Headers,
     max_bytes: int,
     attributes: dict[str, str],
 ) -> Decoded:
+    if value is None:
+        raise WireError(
+            ReasonCode.NULL_VALUE, "the record has a null value (a tombstone), not an event", "value"
+        )
     if len(value) > max_bytes:
         raise WireError(ReasonCode.TOO_LARGE, f"value is {len(value)} bytes, limit {max_bytes}", "value")
     ce_headers, content_type = _read_headers(headers, max_bytes)
@@ -177,7 +181,7 @@ def _failure(
         reason=error.reason,
         message=error.message,
         field=error.field,
-        value=_as_bytes(value),
+        value=None if value is None else _as_bytes(value),
         headers=_as_headers(headers),
         key=_as_bytes(key) if key is not None else None,
         event_type=attributes.get("type"),

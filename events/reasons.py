@@ -11,6 +11,7 @@ class ReasonCode(StrEnum):
     TOO_LARGE = "too_large"
     NOT_UTF8 = "not_utf8"
     BAD_JSON = "bad_json"
+    NULL_VALUE = "null_value"  # a Kafka record with a null value (tombstone)
     MISSING_ATTRIBUTE = "missing_attribute"
     BAD_ATTRIBUTE = "bad_attribute"
     BAD_SPECVERSION = "bad_specversion"

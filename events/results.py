@@ -40,7 +40,7 @@ class DecodeFailure:
     reason: ReasonCode
     message: str
     field: str | None
-    value: bytes
+    value: bytes | None  # None: a null Kafka value (a tombstone)
     headers: Headers
     key: bytes | None = None
     event_type: str | None = None

@@ -21,7 +21,7 @@ from services.adapters.feast.store import FeastPusher
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.failures import BatchFailures
 from services.adapters.kafka.publish import publish_events
-from services.adapters.kafka.records import keep_raw, source_records
+from services.adapters.kafka.records import keep_raw, source_records, tolerant_batch_parser
 from services.adapters.kafka.unreadable import UnreadableRecordGuard
 from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
@@ -80,6 +80,7 @@ class FeatureWriterApp:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=keep_raw,
+            parser=tolerant_batch_parser,
             title="features-payments",
             description="payments in, rolling card features out to the Feast online store",
         )

@@ -22,7 +22,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.failures import BatchFailures
-from services.adapters.kafka.records import keep_raw, source_records
+from services.adapters.kafka.records import keep_raw, source_records, tolerant_batch_parser
 from services.adapters.kafka.unreadable import UnreadableRecordGuard
 from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
@@ -82,6 +82,7 @@ class MonitorApp:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=keep_raw,
+            parser=tolerant_batch_parser,
             title="monitor-outputs",
             description="predictions, explanations and labels in; drift reports and alerts out",
         )

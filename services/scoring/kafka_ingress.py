@@ -19,7 +19,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from events import Decoded, DecodeFailure, KafkaOrigin, ReasonCode, decode_kafka
 from services.adapters.kafka.failures import BatchFailures
-from services.adapters.kafka.records import SourceRecord, keep_raw, source_records
+from services.adapters.kafka.records import SourceRecord, keep_raw, source_records, tolerant_batch_parser
 from services.adapters.kafka.unreadable import UnreadableRecordGuard
 from services.core.scoring.pipeline import ScoringItem
 from services.scoring.runtime import DependencyDown, RejectedInput, ScoringRuntime
@@ -54,6 +54,7 @@ class KafkaIngress:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=keep_raw,
+            parser=tolerant_batch_parser,
             title="scoring-payments",
             description="payment CloudEvents in; predictions, explanations and dead letters out",
         )

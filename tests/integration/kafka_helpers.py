@@ -7,6 +7,7 @@ import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from services.adapters.kafka.admin import create_topics as admin_create_topics
 from services.adapters.kafka.settings import KafkaSettings
@@ -43,7 +44,13 @@ async def wait_caught_up(bootstrap: str, group_id: str, topic: str, timeout_s: f
     deadline = time.monotonic() + timeout_s
     lag = -1
     while time.monotonic() < deadline:
-        lag = await group_lag(bootstrap, group_id, topic)
+        try:
+            lag = await group_lag(bootstrap, group_id, topic)
+        except KafkaError as error:  # e.g. the group coordinator of a fresh broker not ready yet
+            if not error.retriable:
+                raise
+            await asyncio.sleep(0.5)
+            continue
         if lag == 0:
             return
         await asyncio.sleep(0.5)
