@@ -20,9 +20,20 @@ class RawRecord:
     headers: list[tuple[str, bytes]]
     kind: str
 
+    @property
+    def chaos_id(self) -> str:
+        return self.headers[0][1].decode()
+
+    @property
+    def is_event(self) -> bool:
+        """Hostile bytes around a valid event (extra control-byte headers): it must be scored."""
+        return self.kind in VALID_EVENT_KINDS
+
 
 def _valid(index: int) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
-    record = encode_kafka(sample_payment_event(payment_id=f"hostile-{index}", card_id=f"card-h{index % 7}"))
+    # The payment id is the chaos id, so a hostile record that is still a valid event is audited
+    # by its prediction like any other input.
+    record = encode_kafka(sample_payment_event(payment_id=f"h-{index}", card_id=f"card-h{index % 7}"))
     return record.key, record.value, list(record.headers)
 
 
@@ -114,6 +125,9 @@ KINDS: dict[
     "non_utf8_header_value": _non_utf8_header_value,
     "repeated_id": _repeated_id,
 }
+
+
+VALID_EVENT_KINDS = frozenset({"control_byte_headers"})
 
 
 def hostile_records(count: int, seed: int = 5) -> list[RawRecord]:

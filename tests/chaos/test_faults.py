@@ -67,14 +67,16 @@ async def test_t5_hostile_records_among_valid_ones(env: ScoringEnv, tmp_path: Pa
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
 
-    inputs = set(env.payments["payment_id"].iloc[:4000]) | {f"h-{i}" for i in range(len(hostile))}
-    result = audit(inputs, predicted, dead)
-    hostile_ids = {f"h-{i}" for i in range(len(hostile))}
+    valid_ids = set(env.payments["payment_id"].iloc[:4000])
+    rejected = {record.chaos_id for record in hostile if not record.is_event}
+    accepted = {record.chaos_id for record in hostile if record.is_event}
+    result = audit(valid_ids | rejected | accepted, predicted, dead)
     chaos_report(**result.figures(), crashes=0)
     assert result.lost == set()
-    assert hostile_ids <= set(result.dead), sorted(hostile_ids - set(result.dead))[:10]
-    assert set(result.predicted) >= set(env.payments["payment_id"].iloc[:4000])
-    for letter in (result.dead[key] for key in hostile_ids):
+    assert rejected <= set(result.dead), sorted(rejected - set(result.dead))[:10]
+    assert (valid_ids | accepted) <= set(result.predicted)
+    assert len(dead) == len(rejected)  # one dead letter per hostile record, nothing else
+    for letter in (result.dead[key] for key in rejected):
         assert letter.reason and letter.origin.kind == "kafka" and letter.origin.topic == t.payments
 
 
