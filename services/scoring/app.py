@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import socket
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -17,7 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from events import Event
 from services.adapters.kafka.broker import make_broker
-from services.adapters.kafka.publish import AiokafkaPublisher
+from services.adapters.kafka.publish import AiokafkaPublisher, TransactionalPublisher
 from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
 from services.adapters.tracing import make_tracer_provider
@@ -89,6 +90,7 @@ class ScoringApp:
         self._model: ModelPort | None = None
         self._vectors: VectorIndexPort | None = None
         self._runtime: ScoringRuntime | None = None
+        self._transactions: TransactionalPublisher | None = None
         self._http: uvicorn.Server | None = None
         self._http_task: asyncio.Task[None] | None = None
 
@@ -108,7 +110,14 @@ class ScoringApp:
         await self.publisher.start()
         runtime = await self._build_runtime()
         if self.kafka is not None:
-            self.kafka.start(runtime)
+            if self.settings.processing_guarantee == "exactly-once":
+                self._transactions = TransactionalPublisher(
+                    self.settings.kafka,
+                    f"{self.settings.kafka.client_id}-scoring-tx",
+                    self.settings.transactional_id or f"{self.settings.group_id}-{socket.gethostname()}",
+                )
+                await self._transactions.start()
+            self.kafka.start(runtime, self._transactions)
             kafka = self.kafka
             self.metrics.observe("messaging.kafka.consumer.lag", lambda: dict(kafka.lag), "{message}")
         if self.settings.gc_freeze:
@@ -219,6 +228,8 @@ class ScoringApp:
             await self._runtime.explanations.drain(self.settings.shutdown_timeout_s / 2)
         await self.broker.stop()
         await self.publisher.stop()  # flushes the output producer
+        if self._transactions is not None:
+            await self._transactions.stop()
         if self._runtime is not None:
             await self._close_collaborators()
         self.tracer_provider.shutdown()

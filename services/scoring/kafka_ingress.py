@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,10 +17,12 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from events import Decoded, DecodeFailure, KafkaOrigin, ReasonCode, decode_kafka
+from events import Decoded, DecodeFailure, Event, KafkaOrigin, ReasonCode, decode_kafka
 from services.adapters.kafka.failures import BatchFailures
+from services.adapters.kafka.publish import TransactionalPublisher
 from services.adapters.kafka.records import SourceRecord, keep_raw, source_records, tolerant_batch_parser
 from services.adapters.kafka.unreadable import UnreadableRecordGuard
+from services.core.errors import DependencyError
 from services.core.scoring.pipeline import ScoringItem
 from services.scoring.runtime import DependencyDown, RejectedInput, ScoringRuntime
 from services.scoring.settings import ScoringSettings
@@ -41,6 +43,7 @@ class KafkaIngress:
         self.settings = settings
         self.lag: dict[tuple[tuple[str, str], ...], float] = {}
         self._runtime: ScoringRuntime | None = None
+        self._transactions: TransactionalPublisher | None = None
         self._stopping = False
         self._in_flight = asyncio.Lock()
         self._clock = clock
@@ -63,9 +66,15 @@ class KafkaIngress:
         self.unreadable = UnreadableRecordGuard(self.subscriber, self._dead_letter_unreadable, clock=clock)
         self.unreadable.install()
 
-    def start(self, runtime: ScoringRuntime) -> None:
-        """Hand every batch to `runtime` from now on (call before the broker starts consuming)."""
+    def start(self, runtime: ScoringRuntime, transactions: TransactionalPublisher | None = None) -> None:
+        """Hand every batch to `runtime` from now on (call before the broker starts consuming).
+
+        Args:
+            transactions: exactly-once: each batch's outputs and offsets go out in one
+                transaction through it, instead of being published then acked.
+        """
         self._runtime = runtime
+        self._transactions = transactions
         self._stopping = False
 
     async def stop(self) -> None:
@@ -85,7 +94,10 @@ class KafkaIngress:
     async def _process(self, message: KafkaMessage, runtime: ScoringRuntime) -> None:
         records = source_records(message.raw_message)
         try:
-            await runtime.handle(*self._decoded(records))
+            if self._transactions is None:
+                await runtime.handle(*self._decoded(records))
+            else:
+                await self._handle_in_transaction(runtime, self._transactions, records)
         except DependencyDown as error:
             # Pause: hold the batch (the consumer keeps heartbeating), then read it again.
             log.warning("dependency down, pausing %.1fs before redelivery: %s", error.retry_after_s, error)
@@ -103,8 +115,27 @@ class KafkaIngress:
             await message.nack()
             return
         self.failures.succeeded()
-        await message.ack()
+        if self._transactions is None:
+            await message.ack()  # (exactly-once: the offsets were committed in the transaction)
         self._record_lag(message, records)
+
+    async def _handle_in_transaction(
+        self, runtime: ScoringRuntime, transactions: TransactionalPublisher, records: list[SourceRecord]
+    ) -> None:
+        outputs: dict[str, list[Event[Any]]] = {}
+
+        async def collect(topic: str, events: Sequence[Event[Any]]) -> None:
+            outputs.setdefault(topic, []).extend(events)
+
+        await runtime.handle(*self._decoded(records), publish=collect)
+        offsets: dict[tuple[str, int], int] = {}
+        for record in records:
+            key = (record.topic, record.partition)
+            offsets[key] = max(offsets.get(key, 0), record.offset + 1)
+        try:
+            await transactions.commit_batch(outputs, offsets, self.settings.group_id)
+        except DependencyError as error:
+            raise DependencyDown(str(error), 2.0) from error
 
     def _decoded(self, records: list[SourceRecord]) -> tuple[list[ScoringItem], list[RejectedInput]]:
         received = self._clock()

@@ -97,8 +97,18 @@ class ScoringRuntime:
     def breaker_open(self) -> bool:
         return self.breaker.current_state == CircuitBreakerState.OPEN
 
-    async def handle(self, items: Sequence[ScoringItem], rejected: Sequence[RejectedInput]) -> HandleResult:
-        """Score a batch and publish everything it produces; raises DependencyDown."""
+    async def handle(
+        self,
+        items: Sequence[ScoringItem],
+        rejected: Sequence[RejectedInput],
+        publish: Publish | None = None,
+    ) -> HandleResult:
+        """Score a batch and publish everything it produces; raises DependencyDown.
+
+        Args:
+            publish: where predictions and dead letters go instead of the runtime's publisher
+                (the exactly-once ingress collects them for its transaction).
+        """
         source = self.pipeline.policy.source
         seen = self._clock()
         letters = [
@@ -135,17 +145,19 @@ class ScoringRuntime:
             self._metrics.record_batch(batch, items, self._clock())
         predictions = [scored.prediction for scored in result.scored]
         if predictions:
-            await self._publish_or_pause(self._outputs.predictions, predictions)
+            await self._publish_or_pause(self._outputs.predictions, predictions, publish)
         if result.dead_letters:
-            await self._publish_or_pause(self._outputs.dlq, result.dead_letters)
+            await self._publish_or_pause(self._outputs.dlq, result.dead_letters, publish)
         self._metrics.dead_lettered.add(len(result.dead_letters))
         self.explanations.offer([scored for scored in result.scored if scored.explain is not None])
         return result
 
-    async def _publish_or_pause(self, topic: str, events: Sequence[Event[Any]]) -> None:
+    async def _publish_or_pause(
+        self, topic: str, events: Sequence[Event[Any]], publish: Publish | None = None
+    ) -> None:
         """Publish and wait for the acks; a broker that refuses is a dependency down (no commit)."""
         try:
-            await self._publish(topic, events)
+            await (publish or self._publish)(topic, events)
         except DependencyError as error:
             raise DependencyDown(f"publishing to {topic} failed: {error}", min(self._reset_s, 5.0)) from error
 

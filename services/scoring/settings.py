@@ -68,6 +68,16 @@ class ScoringSettings(BaseSettings):
         default=Path("var/model"), description="model artifact (metadata.json: scaler, thresholds)"
     )
     group_id: str = "rtinfer-scoring"
+    processing_guarantee: Literal["at-least-once", "exactly-once"] = Field(
+        default="at-least-once",
+        description="exactly-once: one Kafka transaction per micro-batch holds its predictions, dead "
+        "letters and consumed offsets (Kafka pull mode; readers use isolation.level=read_committed)",
+    )
+    transactional_id: str | None = Field(
+        default=None,
+        description="exactly-once: the producer's transactional id, stable per instance so a restart "
+        "fences its predecessor; default <group_id>-<hostname>",
+    )
     max_records: int = Field(default=256, ge=1, description="records per micro-batch")
     batch_timeout_ms: int = Field(default=20, ge=1, description="max wait to fill a micro-batch")
     max_event_bytes: int = 65536

@@ -141,3 +141,35 @@ async def test_t1_sigkill_five_times_loses_nothing(env: ScoringEnv, tmp_path: Pa
     chaos_report(**result.figures(), kills=5)
     assert result.lost == set()
     assert result.unstable_ids == set(), "a redelivered input must keep its prediction id"
+
+
+async def test_t1_exactly_once_sigkill_five_times_no_loss_no_duplicates(
+    env: ScoringEnv, tmp_path: Path, chaos_report
+) -> None:  # type: ignore[no-untyped-def]
+    settings = env.settings(
+        "t1eos", max_records=100, processing_guarantee="exactly-once", transactional_id="t1eos-instance-0"
+    )
+    t = settings.topics
+    await create_topics(env.kafka.bootstrap, t.payments, t.predictions, t.explanations, t.dlq)
+    count = 6000
+    records = list(payment_records(env.payments.iloc[:count], "/chaos/t1eos"))
+    await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
+    log = tmp_path / "scoring.log"
+    for _ in range(5):
+        process = start_scoring(settings, log)
+        try:
+            await asyncio.sleep(7)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+    process = start_scoring(settings, log)  # the same transactional id: fences what the last one left open
+    try:
+        await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=240)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    committed = await read_all(env.kafka.bootstrap, t.predictions, count, timeout_s=60, read_committed=True)
+    result = audit(set(env.payments["payment_id"].iloc[:count]), committed, [])
+    chaos_report(**result.figures(), kills=5)
+    assert result.lost == set()
+    assert result.duplicates == 0, "a read_committed reader sees each prediction once"

@@ -57,10 +57,20 @@ async def wait_caught_up(bootstrap: str, group_id: str, topic: str, timeout_s: f
     raise AssertionError(f"group {group_id} still {lag} records behind on {topic} after {timeout_s}s")
 
 
-async def read_all(bootstrap: str, topic: str, expected: int, timeout_s: float = 60.0) -> list:  # type: ignore[type-arg]
-    """Read `topic` from the beginning until `expected` records arrived (or time runs out)."""
+async def read_all(
+    bootstrap: str, topic: str, expected: int, timeout_s: float = 60.0, *, read_committed: bool = False
+) -> list:  # type: ignore[type-arg]
+    """Read `topic` from the beginning until `expected` records arrived (or time runs out).
+
+    Args:
+        read_committed: see only records of committed transactions (exactly-once outputs).
+    """
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed" if read_committed else "read_uncommitted",
     )
     await consumer.start()
     records = []
