@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka.abc import ConsumerRebalanceListener
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -58,6 +59,7 @@ class KafkaIngress:
             ack_policy=AckPolicy.MANUAL,
             decoder=keep_raw,
             parser=tolerant_batch_parser,
+            listener=_ForgetRevoked(self.lag),
             title="scoring-payments",
             description="payment CloudEvents in; predictions, explanations and dead letters out",
         )
@@ -180,8 +182,22 @@ class KafkaIngress:
         for (topic, partition), offset in last.items():
             highwater = consumer.highwater(TopicPartition(topic, partition))
             if highwater is not None:
-                key = (
-                    ("messaging.destination.name", topic),
-                    ("messaging.destination.partition.id", str(partition)),
-                )
-                self.lag[key] = float(max(highwater - offset - 1, 0))
+                self.lag[_lag_key(topic, partition)] = float(max(highwater - offset - 1, 0))
+
+
+class _ForgetRevoked(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Drops the lag of partitions this consumer no longer owns (another instance reports them)."""
+
+    def __init__(self, lag: dict[tuple[tuple[str, str], ...], float]) -> None:
+        self._lag = lag
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        for partition in revoked:
+            self._lag.pop(_lag_key(partition.topic, partition.partition), None)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
+
+
+def _lag_key(topic: str, partition: int) -> tuple[tuple[str, str], ...]:
+    return (("messaging.destination.name", topic), ("messaging.destination.partition.id", str(partition)))

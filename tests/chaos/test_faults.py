@@ -38,6 +38,22 @@ async def _produce_raw(
         await producer.stop()
 
 
+async def _grown(env: ScoringEnv, topic: str, at_least: int, log: Path, process: object) -> int:
+    """Wait until `topic` holds `at_least` records (any isolation level); returns the count."""
+    deadline = time.monotonic() + 120
+    count = 0
+    while time.monotonic() < deadline:
+        count = len(await read_all(env.kafka.bootstrap, topic, at_least, timeout_s=3))
+        if count >= at_least:
+            return count
+        assert process.poll() is None, _tail(log)  # type: ignore[attr-defined]
+    raise AssertionError(f"only {count} of {at_least} records on {topic}: {_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
+
+
 async def _outputs(env: ScoringEnv, topics: object, predictions: int, letters: int) -> tuple[list, list]:  # type: ignore[type-arg]
     bootstrap = env.kafka.bootstrap
     predicted = await read_all(bootstrap, topics.predictions, predictions, timeout_s=60)  # type: ignore[attr-defined]
@@ -123,10 +139,11 @@ async def test_t1_sigkill_five_times_loses_nothing(env: ScoringEnv, tmp_path: Pa
     records = list(payment_records(env.payments.iloc[:count], "/chaos/t1"))
     await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
     log = tmp_path / "scoring.log"
+    seen = 0
     for _ in range(5):
         process = start_scoring(settings, log)
-        try:
-            await asyncio.sleep(7)
+        try:  # kill in the middle of work: once it has written more predictions since the last kill
+            seen = await _grown(env, t.predictions, seen + 300, log, process)
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
@@ -155,10 +172,11 @@ async def test_t1_exactly_once_sigkill_five_times_no_loss_no_duplicates(
     records = list(payment_records(env.payments.iloc[:count], "/chaos/t1eos"))
     await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
     log = tmp_path / "scoring.log"
+    seen = 0
     for _ in range(5):
         process = start_scoring(settings, log)
-        try:
-            await asyncio.sleep(7)
+        try:  # kill in the middle of work: once it has written more predictions since the last kill
+            seen = await _grown(env, t.predictions, seen + 300, log, process)
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)

@@ -132,3 +132,13 @@ async def test_run_until_signal_stops_on_sigterm(
         os.kill(os.getpid(), signal.SIGTERM)
         await asyncio.wait_for(running, 10)
     assert stopped.is_set()
+
+
+async def test_the_lag_of_a_revoked_partition_is_forgotten(unique_name: str, tmp_path: Path) -> None:
+    from aiokafka import TopicPartition
+
+    from services.scoring.kafka_ingress import _ForgetRevoked, _lag_key
+
+    lag = {_lag_key("payments", 0): 5.0, _lag_key("payments", 1): 7.0}
+    await _ForgetRevoked(lag).on_partitions_revoked([TopicPartition("payments", 1)])
+    assert lag == {_lag_key("payments", 0): 5.0}
