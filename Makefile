@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # (load), the benchmarks (bench) and the test and lint tools (dev).
 EXTRAS := dev,tools,load,bench
 
-.PHONY: venv system-packages test test-unit chaos lint lint-imports fmt stack-up stack-down stack-status lock demo load bench clean
+.PHONY: venv system-packages test test-unit chaos fuzz lint lint-imports fmt stack-up stack-down stack-status lock demo load bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ test-unit: venv
 ## chaos: the fault suite alone against the native stack (bounded), with its table of figures
 chaos: venv
 	VENV=$(VENV) bash scripts/run-tests.sh -m chaos $(PYTEST_ARGS)
+
+FUZZ_TIME ?= 600
+
+## fuzz: the edge (decoders, dead-letter builder) under atheris for FUZZ_TIME seconds; corpus in var/fuzz
+fuzz: venv
+	mkdir -p var/fuzz
+	$(BIN)/python -m tests.fuzz.decoders -max_total_time=$(FUZZ_TIME) -rss_limit_mb=3072 var/fuzz
 
 ## lint: ruff (lint + format check), mypy, and the import contracts (import-linter)
 lint: venv lint-imports

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -191,3 +194,27 @@ async def test_t1_exactly_once_sigkill_five_times_no_loss_no_duplicates(
     chaos_report(**result.figures(), kills=5)
     assert result.lost == set()
     assert result.duplicates == 0, "a read_committed reader sees each prediction once"
+
+
+def test_t10_the_edge_survives_a_minute_of_coverage_guided_fuzzing(tmp_path: Path, chaos_report) -> None:  # type: ignore[no-untyped-def]
+    """atheris (libFuzzer) on decode_kafka, decode_http and dead_letter_event: no exception, every
+    dead letter within its size limit. `make fuzz` runs the same target for longer."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.fuzz.decoders",
+            "-max_total_time=60",
+            "-rss_limit_mb=3072",
+            str(tmp_path),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    runs = re.search(r"Done (\d+) runs in (\d+) second", done.stderr)
+    chaos_report(fuzz_runs=int(runs.group(1)) if runs else 0, crashes=0 if done.returncode == 0 else 1)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert runs is not None and int(runs.group(1)) > 1000, done.stderr[-2000:]
