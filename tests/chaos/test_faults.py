@@ -20,7 +20,7 @@ from rtinfer.producer.payments import payment_records
 from services.adapters.kafka.settings import KafkaSettings
 from tests.chaos.audit import audit
 from tests.chaos.hostile import hostile_records
-from tests.integration.kafka_helpers import create_topics, read_all, wait_caught_up
+from tests.integration.kafka_helpers import create_topics, read_all, read_to_end, wait_caught_up
 from tests.integration.scoring_env import ScoringEnv
 from tests.integration.scoring_process import start_scoring
 
@@ -57,10 +57,11 @@ def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:]
 
 
-async def _outputs(env: ScoringEnv, topics: object, predictions: int, letters: int) -> tuple[list, list]:  # type: ignore[type-arg]
+async def _outputs(env: ScoringEnv, topics: object, *, read_committed: bool = False) -> tuple[list, list]:  # type: ignore[type-arg]
+    """Both output topics read to their end (a count would stop early when there are duplicates)."""
     bootstrap = env.kafka.bootstrap
-    predicted = await read_all(bootstrap, topics.predictions, predictions, timeout_s=60)  # type: ignore[attr-defined]
-    dead = await read_all(bootstrap, topics.dlq, letters, timeout_s=30)  # type: ignore[attr-defined]
+    predicted = await read_to_end(bootstrap, topics.predictions, read_committed=read_committed)  # type: ignore[attr-defined]
+    dead = await read_to_end(bootstrap, topics.dlq, read_committed=read_committed)  # type: ignore[attr-defined]
     return predicted, dead
 
 
@@ -80,7 +81,7 @@ async def test_t5_hostile_records_among_valid_ones(env: ScoringEnv, tmp_path: Pa
     process = start_scoring(settings, log)
     try:
         await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=240)
-        predicted, dead = await _outputs(env, t, len(valid), len(hostile))
+        predicted, dead = await _outputs(env, t)
         assert process.poll() is None, f"the scoring process died: {log.read_text()[-3000:]}"
     finally:
         process.send_signal(signal.SIGTERM)
@@ -126,7 +127,7 @@ async def test_t2_sigterm_five_times_loses_and_duplicates_nothing(
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
-    predicted, dead = await _outputs(env, t, count, 0)
+    predicted, dead = await _outputs(env, t)
     result = audit(set(env.payments["payment_id"].iloc[:count]), predicted, dead)
     chaos_report(**result.figures(), max_exit_s=round(max(exits), 1))
     assert result.lost == set()
@@ -156,7 +157,7 @@ async def test_t1_sigkill_five_times_loses_nothing(env: ScoringEnv, tmp_path: Pa
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
-    predicted, dead = await _outputs(env, t, count, 0)
+    predicted, dead = await _outputs(env, t)
     result = audit(set(env.payments["payment_id"].iloc[:count]), predicted, dead)
     chaos_report(**result.figures(), kills=5)
     assert result.lost == set()
@@ -189,8 +190,8 @@ async def test_t1_exactly_once_sigkill_five_times_no_loss_no_duplicates(
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
-    committed = await read_all(env.kafka.bootstrap, t.predictions, count, timeout_s=60, read_committed=True)
-    result = audit(set(env.payments["payment_id"].iloc[:count]), committed, [])
+    committed, dead = await _outputs(env, t, read_committed=True)
+    result = audit(set(env.payments["payment_id"].iloc[:count]), committed, dead)
     chaos_report(**result.figures(), kills=5)
     assert result.lost == set()
     assert result.duplicates == 0, "a read_committed reader sees each prediction once"

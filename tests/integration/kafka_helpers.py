@@ -83,3 +83,38 @@ async def read_all(
     finally:
         await consumer.stop()
     return records
+
+
+async def read_to_end(
+    bootstrap: str, topic: str, *, read_committed: bool = False, timeout_s: float = 60.0
+) -> list:  # type: ignore[type-arg]
+    """Every record of `topic` up to its end offsets as of the call (duplicates included), for
+    audits that must not stop at a count; read_committed: only committed transactions."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed" if read_committed else "read_uncommitted",
+    )
+    await consumer.start()
+    records: list = []  # type: ignore[type-arg]
+    try:
+        await consumer.topics()  # loads the cluster metadata
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return records
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if all(await consumer.position(tp) >= end for tp, end in ends.items()):
+                break
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for batch in batches.values():
+                records.extend(batch)
+        else:
+            raise AssertionError(f"{topic} not read to its end within {timeout_s}s")
+    finally:
+        await consumer.stop()
+    return records
