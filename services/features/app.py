@@ -12,7 +12,6 @@ import logging
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -21,8 +20,8 @@ from services.adapters.feast.store import FeastPusher
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.failures import BatchFailures
 from services.adapters.kafka.publish import publish_events
-from services.adapters.kafka.records import keep_raw, source_records, tolerant_batch_parser
-from services.adapters.kafka.unreadable import UnreadableRecordGuard
+from services.adapters.kafka.records import source_records
+from services.adapters.kafka.subscriber import batch_subscriber
 from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
 from services.core.errors import DependencyError
@@ -71,23 +70,18 @@ class FeatureWriterApp:
         )
         self._consumed = meter.create_counter("messaging.client.consumed.messages", unit="{message}")
         self._dead = meter.create_counter("rtinfer.features.dead_lettered", unit="{message}")
-        self.subscriber = self.broker.subscriber(
-            settings.payments_topic,
-            batch=True,
+        # Records aiokafka itself cannot parse are dead-lettered by origin and skipped.
+        self.subscriber, self.unreadable = batch_subscriber(
+            self.broker,
+            [settings.payments_topic],
+            self._on_payments,
+            self._dead_letter_unreadable,
             group_id=settings.group_id,
             max_records=settings.max_records,
             batch_timeout_ms=settings.batch_timeout_ms,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            decoder=keep_raw,
-            parser=tolerant_batch_parser,
             title="features-payments",
             description="payments in, rolling card features out to the Feast online store",
         )
-        self.subscriber(self._on_payments)
-        # Records aiokafka itself cannot parse are dead-lettered by origin and skipped.
-        self.unreadable = UnreadableRecordGuard(self.subscriber, self._dead_letter_unreadable)
-        self.unreadable.install()
 
     async def start(self) -> None:
         """Make the state's client, the pusher and the writer, then consume."""

@@ -16,14 +16,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiokafka.errors import KafkaError
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from services.adapters.kafka.broker import make_broker
 from services.adapters.kafka.failures import BatchFailures
-from services.adapters.kafka.records import keep_raw, source_records, tolerant_batch_parser
-from services.adapters.kafka.unreadable import UnreadableRecordGuard
+from services.adapters.kafka.records import source_records
+from services.adapters.kafka.subscriber import batch_subscriber
 from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
 from services.core.monitoring.monitor import Monitor, StateMismatchError
@@ -71,25 +70,19 @@ class MonitorApp:
         self.failures = BatchFailures(clock=clock)
         self._runner: MonitorRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
-        self.subscriber = self.broker.subscriber(
-            settings.predictions_topic,
-            settings.explanations_topic,
-            settings.labels_topic,
-            batch=True,
+        # Records aiokafka itself cannot parse are logged and skipped (no DLQ topic here).
+        self.subscriber, self.unreadable = batch_subscriber(
+            self.broker,
+            [settings.predictions_topic, settings.explanations_topic, settings.labels_topic],
+            self._on_records,
+            self._skip_unreadable,
             group_id=settings.group_id,
             max_records=settings.max_records,
             batch_timeout_ms=settings.batch_timeout_ms,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            decoder=keep_raw,
-            parser=tolerant_batch_parser,
             title="monitor-outputs",
             description="predictions, explanations and labels in; drift reports and alerts out",
+            clock=clock,
         )
-        self.subscriber(self._on_records)
-        # Records aiokafka itself cannot parse are logged, counted and skipped (no DLQ topic here).
-        self.unreadable = UnreadableRecordGuard(self.subscriber, self._skip_unreadable, clock=clock)
-        self.unreadable.install()
 
     @property
     def runner(self) -> MonitorRunner:

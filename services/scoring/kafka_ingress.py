@@ -14,15 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka.abc import ConsumerRebalanceListener
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from events import Decoded, DecodeFailure, Event, KafkaOrigin, ReasonCode, decode_kafka
 from services.adapters.kafka.failures import BatchFailures
 from services.adapters.kafka.publish import TransactionalPublisher
-from services.adapters.kafka.records import SourceRecord, keep_raw, source_records, tolerant_batch_parser
-from services.adapters.kafka.unreadable import UnreadableRecordGuard
+from services.adapters.kafka.records import SourceRecord, source_records
+from services.adapters.kafka.subscriber import batch_subscriber
 from services.core.errors import DependencyError
 from services.core.scoring.pipeline import ScoringItem
 from services.scoring.runtime import DependencyDown, RejectedInput, ScoringRuntime
@@ -49,24 +48,20 @@ class KafkaIngress:
         self._in_flight = asyncio.Lock()
         self._clock = clock
         self.failures = BatchFailures(stuck_after_s=settings.stuck_after_s, clock=clock)
-        self.subscriber = broker.subscriber(
-            settings.topics.payments,
-            batch=True,
+        # Records aiokafka itself cannot parse are dead-lettered by origin and skipped.
+        self.subscriber, self.unreadable = batch_subscriber(
+            broker,
+            [settings.topics.payments],
+            self._on_batch,
+            self._dead_letter_unreadable,
             group_id=settings.group_id,
             max_records=settings.max_records,
             batch_timeout_ms=settings.batch_timeout_ms,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            decoder=keep_raw,
-            parser=tolerant_batch_parser,
             listener=_ForgetRevoked(self.lag),
             title="scoring-payments",
             description="payment CloudEvents in; predictions, explanations and dead letters out",
+            clock=clock,
         )
-        self.subscriber(self._on_batch)
-        # Records aiokafka itself cannot parse are dead-lettered by origin and skipped.
-        self.unreadable = UnreadableRecordGuard(self.subscriber, self._dead_letter_unreadable, clock=clock)
-        self.unreadable.install()
 
     def start(self, runtime: ScoringRuntime, transactions: TransactionalPublisher | None = None) -> None:
         """Hand every batch to `runtime` from now on (call before the broker starts consuming).

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -55,6 +56,19 @@ async def _grown(env: ScoringEnv, topic: str, at_least: int, log: Path, process:
 
 def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:]
+
+
+async def _kill_five_times_mid_work(env: ScoringEnv, settings: Any, log: Path) -> None:
+    """Start the scoring process and SIGKILL it, five times, each once it has written more
+    predictions since the previous kill (so every kill lands in the middle of work)."""
+    seen = 0
+    for _ in range(5):
+        process = start_scoring(settings, log)
+        try:
+            seen = await _grown(env, settings.topics.predictions, seen + 300, log, process)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 async def _outputs(env: ScoringEnv, topics: object, *, read_committed: bool = False) -> tuple[list, list]:  # type: ignore[type-arg]
@@ -143,14 +157,7 @@ async def test_t1_sigkill_five_times_loses_nothing(env: ScoringEnv, tmp_path: Pa
     records = list(payment_records(env.payments.iloc[:count], "/chaos/t1"))
     await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
     log = tmp_path / "scoring.log"
-    seen = 0
-    for _ in range(5):
-        process = start_scoring(settings, log)
-        try:  # kill in the middle of work: once it has written more predictions since the last kill
-            seen = await _grown(env, t.predictions, seen + 300, log, process)
-        finally:
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
+    await _kill_five_times_mid_work(env, settings, log)
     process = start_scoring(settings, log)
     try:
         await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=240)
@@ -176,14 +183,7 @@ async def test_t1_exactly_once_sigkill_five_times_no_loss_no_duplicates(
     records = list(payment_records(env.payments.iloc[:count], "/chaos/t1eos"))
     await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
     log = tmp_path / "scoring.log"
-    seen = 0
-    for _ in range(5):
-        process = start_scoring(settings, log)
-        try:  # kill in the middle of work: once it has written more predictions since the last kill
-            seen = await _grown(env, t.predictions, seen + 300, log, process)
-        finally:
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
+    await _kill_five_times_mid_work(env, settings, log)
     process = start_scoring(settings, log)  # the same transactional id: fences what the last one left open
     try:
         await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=240)
