@@ -81,7 +81,6 @@ class ScoringRuntime:
         self._publish = publish
         self._outputs = outputs
         self._tracer = tracer
-        self._metrics = metrics
         self.metrics = metrics
         self._retry = (retry_budget_s, retry_initial_s, retry_max_s)
         self.breaker = CircuitBreaker(
@@ -142,13 +141,13 @@ class ScoringRuntime:
                 )
                 for f in batch.failures
             ]
-            self._metrics.record_batch(batch, items, self._clock())
+            self.metrics.record_batch(batch, items, self._clock())
         predictions = [scored.prediction for scored in result.scored]
         if predictions:
             await self._publish_or_pause(self._outputs.predictions, predictions, publish)
         if result.dead_letters:
             await self._publish_or_pause(self._outputs.dlq, result.dead_letters, publish)
-        self._metrics.dead_lettered.add(len(result.dead_letters))
+        self.metrics.dead_lettered.add(len(result.dead_letters))
         self.explanations.offer([scored for scored in result.scored if scored.explain is not None])
         return result
 
@@ -171,7 +170,7 @@ class ScoringRuntime:
         except Exception as error:
             if len(items) == 1:
                 log.exception("item %s cannot be scored; dead-lettered", items[0].event.id)
-                self._metrics.poison.add(1)
+                self.metrics.poison.add(1)
                 return BatchResult(failures=[_internal_failure(items[0], error)])
             log.warning(
                 "batch of %d failed (%s: %s); scoring it in halves", len(items), type(error).__name__, error
@@ -196,7 +195,7 @@ class ScoringRuntime:
                     result: BatchResult = await self.breaker.call_async(self.pipeline.run, items)
                     return result
         except CircuitBreakerError as error:
-            self._metrics.breaker_open.add(1)
+            self.metrics.breaker_open.add(1)
             raise DependencyDown(f"breaker open: {error}", self._reset_s) from error
         except DependencyError as error:
             log.warning(

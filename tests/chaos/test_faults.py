@@ -58,6 +58,14 @@ def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:]
 
 
+async def _payments_in(env: ScoringEnv, settings: Any, count: int, source: str) -> None:
+    """The scenario's topics, and its first `count` payments produced to its input topic."""
+    t = settings.topics
+    await create_topics(env.kafka.bootstrap, t.payments, t.predictions, t.explanations, t.dlq)
+    records = payment_records(env.payments.iloc[:count], source)
+    await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
+
+
 async def _kill_five_times_mid_work(env: ScoringEnv, settings: Any, log: Path) -> None:
     """Start the scoring process and SIGKILL it, five times, each once it has written more
     predictions since the previous kill (so every kill lands in the middle of work)."""
@@ -119,10 +127,8 @@ async def test_t2_sigterm_five_times_loses_and_duplicates_nothing(
 ) -> None:  # type: ignore[no-untyped-def]
     settings = env.settings("t2", max_records=100, shutdown_timeout_s=20.0)
     t = settings.topics
-    await create_topics(env.kafka.bootstrap, t.payments, t.predictions, t.explanations, t.dlq)
     count = 5000
-    records = list(payment_records(env.payments.iloc[:count], "/chaos/t2"))
-    await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
+    await _payments_in(env, settings, count, "/chaos/t2")
     log = tmp_path / "scoring.log"
     exits: list[float] = []
     for _ in range(5):
@@ -152,10 +158,8 @@ async def test_t2_sigterm_five_times_loses_and_duplicates_nothing(
 async def test_t1_sigkill_five_times_loses_nothing(env: ScoringEnv, tmp_path: Path, chaos_report) -> None:  # type: ignore[no-untyped-def]
     settings = env.settings("t1", max_records=100)
     t = settings.topics
-    await create_topics(env.kafka.bootstrap, t.payments, t.predictions, t.explanations, t.dlq)
     count = 6000
-    records = list(payment_records(env.payments.iloc[:count], "/chaos/t1"))
-    await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
+    await _payments_in(env, settings, count, "/chaos/t1")
     log = tmp_path / "scoring.log"
     await _kill_five_times_mid_work(env, settings, log)
     process = start_scoring(settings, log)
@@ -178,10 +182,8 @@ async def test_t1_exactly_once_sigkill_five_times_no_loss_no_duplicates(
         "t1eos", max_records=100, processing_guarantee="exactly-once", transactional_id="t1eos-instance-0"
     )
     t = settings.topics
-    await create_topics(env.kafka.bootstrap, t.payments, t.predictions, t.explanations, t.dlq)
     count = 6000
-    records = list(payment_records(env.payments.iloc[:count], "/chaos/t1eos"))
-    await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
+    await _payments_in(env, settings, count, "/chaos/t1eos")
     log = tmp_path / "scoring.log"
     await _kill_five_times_mid_work(env, settings, log)
     process = start_scoring(settings, log)  # the same transactional id: fences what the last one left open

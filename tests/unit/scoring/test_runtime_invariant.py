@@ -68,10 +68,9 @@ def _items(count: int) -> list[ScoringItem]:
     ]
 
 
-async def _runtime(features: FakeFeatures, publish: RecordingPublisher) -> ScoringRuntime:
-    model = FakeLinearModel()
-    pipeline = ScoringPipeline(
-        ScoringPolicy(),
+async def _pipeline(model: FakeLinearModel, features: FakeFeatures, policy: ScoringPolicy) -> ScoringPipeline:
+    return ScoringPipeline(
+        policy,
         await model.info(),
         features,
         model,
@@ -80,6 +79,11 @@ async def _runtime(features: FakeFeatures, publish: RecordingPublisher) -> Scori
         request_features=payment_request_features,
         clock=lambda: NOW,
     )
+
+
+async def _runtime(features: FakeFeatures, publish: RecordingPublisher) -> ScoringRuntime:
+    model = FakeLinearModel()
+    pipeline = await _pipeline(model, features, ScoringPolicy())
     worker = ExplanationWorker(model, lambda events: publish("explanations", events), (), source="//t")
     return ScoringRuntime(
         pipeline,
@@ -140,16 +144,7 @@ async def test_the_explanation_worker_survives_an_unforeseen_error() -> None:
 
     publish = RecordingPublisher()
     model = BrokenOnce()
-    pipeline = ScoringPipeline(
-        EXPLAIN_ALL,
-        await model.info(),
-        PoisonFeatures(set()),
-        model,
-        FakeVectors(),
-        embed=np.nan_to_num,
-        request_features=payment_request_features,
-        clock=lambda: NOW,
-    )
+    pipeline = await _pipeline(model, PoisonFeatures(set()), EXPLAIN_ALL)
     scored = (await pipeline.run(_items(4))).scored
     worker = ExplanationWorker(
         model, lambda events: publish("explanations", events), (), source="//t", batch_size=2
@@ -182,16 +177,7 @@ async def test_a_dead_worker_task_is_restarted_by_its_supervisor() -> None:
 
     publish = RecordingPublisher()
     model = FakeLinearModel()
-    pipeline = ScoringPipeline(
-        EXPLAIN_ALL,
-        await model.info(),
-        PoisonFeatures(set()),
-        model,
-        FakeVectors(),
-        embed=np.nan_to_num,
-        request_features=payment_request_features,
-        clock=lambda: NOW,
-    )
+    pipeline = await _pipeline(model, PoisonFeatures(set()), EXPLAIN_ALL)
     scored = (await pipeline.run(_items(3))).scored
     worker = LoopBreaksOnce(model, lambda events: publish("explanations", events), (), source="//t")
     worker.start()
