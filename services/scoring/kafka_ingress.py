@@ -187,11 +187,16 @@ class _ForgetRevoked(ConsumerRebalanceListener):  # type: ignore[misc]
         self._lag = lag
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
+        log.info("partitions revoked: %s", _names(revoked))
         for partition in revoked:
             self._lag.pop(_lag_key(partition.topic, partition.partition), None)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        return None
+        log.info("partitions assigned: %s", _names(assigned))
+
+
+def _names(partitions: Any) -> str:
+    return ", ".join(sorted(f"{p.topic}[{p.partition}]" for p in partitions)) or "none"
 
 
 def _lag_key(topic: str, partition: int) -> tuple[tuple[str, str], ...]:

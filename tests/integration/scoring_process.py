@@ -39,11 +39,13 @@ def settings_env(settings: ScoringSettings) -> dict[str, str]:
     return flat
 
 
-def start_scoring(settings: ScoringSettings, log: Path) -> subprocess.Popen[bytes]:
+def start_scoring(
+    settings: ScoringSettings, log: Path, *, ingress: str = "kafka", log_level: str = "WARNING"
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, **settings_env(settings)}
     with log.open("ab") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "services.scoring", "--ingress", "kafka", "--log-level", "WARNING"],
+            [sys.executable, "-m", "services.scoring", "--ingress", ingress, "--log-level", log_level],
             cwd=ROOT,
             env=env,
             stdout=sink,
