@@ -5,10 +5,16 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+from typing import Any
 
-from services.adapters.kserve.sdk import ModelRepositoryExtension, ModelServer, UnsupportedProtocol
+from services.adapters.kserve.sdk import ModelServer
+from services.model.grpc_server import IndexedGRPCServer
+from services.model.repository import ReadOnlyRepository
 from services.model.server import ArtifactDataPlane, FraudModel
 from services.model.settings import ModelServerSettings
+
+# KServe's default gRPC message limit (kserve.constants MAX_GRPC_MESSAGE_LENGTH).
+GRPC_MAX_MESSAGE_LENGTH = 8 << 20
 
 # A child of KServe's logger, so our lines share its handler and format.
 log = logging.getLogger("kserve.rtinfer")
@@ -42,7 +48,7 @@ class ModelServerApp:
         self.model = model or FraudModel(
             settings.model_name, settings.model_dir, predict_threads=settings.predict_threads
         )
-        self.server: ModelServer | None = None
+        self.server: FraudModelServer | None = None
         self._serving = False
 
     def start(self) -> None:
@@ -77,9 +83,35 @@ class ModelServerApp:
         self.model.stop()
 
 
-def build_server(settings: ModelServerSettings) -> ModelServer:
-    """A ModelServer configured only from `settings` (never from kserve's argv defaults)."""
-    server = ModelServer(
+class FraudModelServer(ModelServer):  # type: ignore[misc]
+    """KServe's ModelServer with its gRPC server replaced by IndexedGRPCServer (RepositoryIndex,
+    ModelMetadata versions). Everything else, REST included, is KServe's own.
+
+    KServe builds its gRPC server inside start() only when enable_grpc is set, so it is built
+    with enable_grpc=False and ours joins the servers start() runs, from _serve(), the coroutine
+    start() hands to asyncio.run (kserve 0.21).
+    """
+
+    def __init__(self, *, enable_grpc: bool = True, **options: Any) -> None:
+        super().__init__(enable_grpc=False, **options)
+        self.serve_grpc = enable_grpc
+
+    async def _serve(self) -> None:
+        if self.serve_grpc:
+            self._grpc_server = IndexedGRPCServer(
+                self.grpc_port,
+                self.dataplane,
+                self.model_repository_extension,
+                max_message_length=GRPC_MAX_MESSAGE_LENGTH,
+                grace_period=self.grace_period,
+            )
+            self.servers.append(self._grpc_server.start(self.max_threads))
+        await super()._serve()
+
+
+def build_server(settings: ModelServerSettings) -> FraudModelServer:
+    """A FraudModelServer configured only from `settings` (never from kserve's argv defaults)."""
+    server = FraudModelServer(
         http_port=settings.http_port,
         grpc_port=settings.grpc_port,
         workers=settings.workers,
@@ -95,17 +127,6 @@ def build_server(settings: ModelServerSettings) -> ModelServer:
     if not settings.request_logging:
         _quiet_request_logs()
     return server
-
-
-class ReadOnlyRepository(ModelRepositoryExtension):  # type: ignore[misc]
-    """KServe's model repository extension with load and unload refused: they are
-    unauthenticated, and an unload of the served model is an outage. Index still answers."""
-
-    async def load(self, model_name: str) -> None:
-        raise UnsupportedProtocol(f"loading models is disabled on this server (asked for {model_name!r})")
-
-    async def unload(self, model_name: str) -> None:
-        raise UnsupportedProtocol(f"unloading models is disabled on this server (asked for {model_name!r})")
 
 
 def _check_port_free(port: int) -> None:

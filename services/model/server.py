@@ -21,7 +21,14 @@ from services.adapters.kserve.sdk import (
 from services.adapters.kserve.tensors import input_metadata, output_metadata
 from services.model.artifact import ModelArtifact
 from services.model.predictor import FeatureMatrixError, Predictor
-from services.model.tensors import features_from_instances, features_from_request, score_response
+from services.model.repository import EXTENSION as REPOSITORY_EXTENSION
+from services.model.repository import READY, UNAVAILABLE, install_rest_index
+from services.model.tensors import (
+    feature_names_requested,
+    features_from_instances,
+    features_from_request,
+    score_response,
+)
 
 PLATFORM = "lightgbm"
 
@@ -78,6 +85,7 @@ class FraudModel(Model):
         return self.artifact.version
 
     def get_input_types(self) -> list[dict[str, Any]]:
+        """The published inputs: `features` [-1, F] only (per-feature inputs are accepted, not listed)."""
         return input_metadata(self.artifact.feature_names)
 
     def get_output_types(self) -> list[dict[str, Any]]:
@@ -95,7 +103,12 @@ class FraudModel(Model):
             features = features_from_request(payload, self.artifact.feature_names)
             scores = _checked(predictor.score, features)
             return score_response(
-                payload, scores, model_name=self.name, version=self.version, threshold=predictor.threshold
+                payload,
+                scores,
+                model_name=self.name,
+                version=self.version,
+                threshold=predictor.threshold,
+                feature_names=self.artifact.feature_names if feature_names_requested(payload) else None,
             )
         features = features_from_instances(payload, predictor.feature_count)
         scores = _checked(predictor.score, features)
@@ -125,16 +138,29 @@ def _checked(method: Any, features: np.ndarray) -> Any:
 
 
 class ArtifactDataPlane(DataPlane):
-    """KServe's data plane plus the artifact version in model metadata and 400s for bad requests."""
+    """KServe's data plane plus the artifact version in model metadata, 400s for bad requests,
+    and the repository index (REST here, gRPC in services.model.grpc_server)."""
+
+    # Only extensions this server answers in full; each one is exercised by the interop test.
+    EXTENSIONS = (REPOSITORY_EXTENSION,)
 
     def __init__(self, model_registry: Any) -> None:
         super().__init__(model_registry=model_registry)
-        install_rest_error_handlers()
+        self._install_rest_handlers()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # REST worker processes (workers > 1) receive the data plane pickled and build their own app.
         self.__dict__.update(state)
+        self._install_rest_handlers()
+
+    def _install_rest_handlers(self) -> None:
         install_rest_error_handlers()
+        install_rest_index(self)
+
+    def metadata(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = super().metadata()
+        metadata["extensions"] = list(self.EXTENSIONS)
+        return metadata
 
     async def model_metadata(self, model_name: str) -> dict[str, Any]:
         metadata: dict[str, Any] = await super().model_metadata(model_name)
@@ -142,6 +168,24 @@ class ArtifactDataPlane(DataPlane):
         if isinstance(model, FraudModel):
             metadata.update(versions=[model.version], platform=PLATFORM)
         return metadata
+
+    async def repository_index(self, *, ready_only: bool = False) -> list[dict[str, str]]:
+        """The repository index: every registered model with its version and state."""
+        entries = []
+        for name, model in self.model_registry.get_models().items():
+            ready = bool(await self.model_registry.is_model_ready(name))
+            if ready_only and not ready:
+                continue
+            version = model.version if ready and isinstance(model, FraudModel) else ""
+            entries.append(
+                {
+                    "name": name,
+                    "version": version,
+                    "state": READY if ready else UNAVAILABLE,
+                    "reason": "" if ready else "not loaded",
+                }
+            )
+        return entries
 
     def decode_inference_request(self, body: Any, headers: dict[str, Any], model_name: str) -> InferRequest:
         try:

@@ -1,6 +1,7 @@
 """Open-inference-protocol tensors <-> feature matrices, with 400-worthy errors (InvalidInput).
 
-Inputs: either one "features" tensor [N, F] or one tensor per feature name ([N] or [N, 1]).
+Inputs: either one "features" tensor [N, F] (the published form) or one tensor per feature name
+([N] or [N, 1]; accepted, documented, not in the metadata).
 Outputs: "score" FP32 [N] (probability) and "label" INT32 [N].
 """
 
@@ -17,6 +18,7 @@ import numpy.typing as npt
 from services.adapters.kserve.sdk import InferInput, InferOutput, InferRequest, InferResponse, InvalidInput
 from services.adapters.kserve.tensors import (
     COLUMN_DATATYPES,
+    FEATURE_NAMES_PARAMETER,
     FEATURES_INPUT,
     LABEL_OUTPUT,
     MATRIX_DATATYPES,
@@ -85,10 +87,31 @@ def features_from_instances(payload: object, feature_count: int) -> npt.NDArray[
         ) from None
 
 
+def feature_names_requested(request: InferRequest) -> bool:
+    """Whether the request sets the parameter "feature_names" to true (REST JSON or gRPC)."""
+    parameters = request.parameters
+    if not parameters or FEATURE_NAMES_PARAMETER not in parameters:
+        return False
+    value: Any = parameters[FEATURE_NAMES_PARAMETER]
+    if hasattr(value, "WhichOneof"):  # a gRPC InferParameter
+        choice = value.WhichOneof("parameter_choice")
+        value = getattr(value, choice) if choice else None
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
 def score_response(
-    request: InferRequest, scores: Scores, *, model_name: str, version: str, threshold: float
+    request: InferRequest,
+    scores: Scores,
+    *,
+    model_name: str,
+    version: str,
+    threshold: float,
+    feature_names: Sequence[str] | None = None,
 ) -> InferResponse:
-    """The V2 response with the requested outputs (default: score and label)."""
+    """The V2 response with the requested outputs (default: score and label).
+
+    feature_names: returned as a JSON list in the response parameter "feature_names" when given.
+    """
     tensors = {
         SCORE_OUTPUT: scores.probabilities.astype(np.float32),
         LABEL_OUTPUT: scores.labels.astype(np.int32),
@@ -104,12 +127,15 @@ def score_response(
         # Set through set_data_from_numpy: KServe's to_grpc cannot take a raw ndarray as data.
         output.set_data_from_numpy(tensors[name], binary_data=bool(request.use_binary_outputs))
         outputs.append(output)
+    parameters = {THRESHOLD_PARAMETER: repr(threshold)}
+    if feature_names is not None:
+        parameters[FEATURE_NAMES_PARAMETER] = json.dumps(list(feature_names))
     return InferResponse(
         response_id=request.id or uuid.uuid4().hex,
         model_name=model_name,
         model_version=version,
         infer_outputs=outputs,
-        parameters={THRESHOLD_PARAMETER: repr(threshold)},
+        parameters=parameters,
         use_binary_outputs=request.use_binary_outputs,
         requested_outputs=request.request_outputs,
     )

@@ -21,6 +21,7 @@ from rtinfer.model.synthetic import synthetic_data
 from services.adapters.kserve.client import KServeModelClient
 from services.adapters.kserve.sdk import grpc_predict_v2_pb2 as pb
 from services.adapters.kserve.sdk import grpc_predict_v2_pb2_grpc as pb_grpc
+from services.model.repository import RepositoryIndexRequest, RepositoryIndexResponse
 from tests.integration.model_server_fixtures import Server, _tail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,22 +95,48 @@ def test_v1_predict(server: Server, rows: np.ndarray) -> None:
 
 
 def test_model_metadata_over_rest_and_grpc(server: Server) -> None:
-    names = list(server.artifact.feature_names)
+    matrix = ("features", "FP32", [-1, len(server.artifact.feature_names)])
+    outputs = [("score", "FP32", [-1]), ("label", "INT32", [-1])]
     document = httpx.get(f"{server.rest}/v2/models/fraud", timeout=5).json()
 
-    assert document["versions"] == [server.artifact.version]
-    assert document["inputs"][0] == {"name": "features", "datatype": "FP32", "shape": [-1, len(names)]}
-    assert [tensor["name"] for tensor in document["inputs"][1:]] == names
-    assert [(tensor["name"], tensor["datatype"]) for tensor in document["outputs"]] == [
-        ("score", "FP32"),
-        ("label", "INT32"),
+    assert (document["versions"], document["platform"]) == ([server.artifact.version], "lightgbm")
+    assert [(tensor["name"], tensor["datatype"], tensor["shape"]) for tensor in document["inputs"]] == [
+        matrix
     ]
+    assert [
+        (tensor["name"], tensor["datatype"], tensor["shape"]) for tensor in document["outputs"]
+    ] == outputs
     with grpc.insecure_channel(server.grpc) as channel:
         metadata = pb_grpc.GRPCInferenceServiceStub(channel).ModelMetadata(
             pb.ModelMetadataRequest(name="fraud")
         )
-    assert [tensor.name for tensor in metadata.inputs] == ["features", *names]
-    assert [tensor.name for tensor in metadata.outputs] == ["score", "label"]
+    assert (list(metadata.versions), metadata.platform) == ([server.artifact.version], "lightgbm")
+    assert [(tensor.name, tensor.datatype, list(tensor.shape)) for tensor in metadata.inputs] == [matrix]
+    assert [(tensor.name, tensor.datatype, list(tensor.shape)) for tensor in metadata.outputs] == outputs
+
+
+def test_server_metadata_advertises_the_repository_extension_and_its_index_answers(server: Server) -> None:
+    entry = {"name": "fraud", "version": server.artifact.version, "state": "READY", "reason": ""}
+    index = f"{server.rest}/v2/repository/index"
+
+    assert httpx.get(f"{server.rest}/v2", timeout=5).json()["extensions"] == ["model_repository_extension"]
+    assert httpx.post(index, timeout=5).json() == [entry]  # tritonclient sends an empty body
+    assert httpx.post(index, json={"ready": True}, timeout=5).json() == [entry]
+    refused = httpx.post(index, json={"ready": "yes"}, timeout=5)
+    assert refused.status_code == 400 and "ready" in refused.json()["error"]
+    with grpc.insecure_channel(server.grpc) as channel:
+        assert list(
+            pb_grpc.GRPCInferenceServiceStub(channel).ServerMetadata(pb.ServerMetadataRequest()).extensions
+        ) == ["model_repository_extension"]
+        call = channel.unary_unary(
+            "/inference.GRPCInferenceService/RepositoryIndex",
+            request_serializer=RepositoryIndexRequest.SerializeToString,
+            response_deserializer=RepositoryIndexResponse.FromString,
+        )
+        models = call(RepositoryIndexRequest(ready=True), timeout=5).models
+    assert [(model.name, model.version, model.state) for model in models] == [
+        ("fraud", server.artifact.version, "READY")
+    ]
 
 
 def test_tritonclient_http_and_grpc_get_the_same_answers(

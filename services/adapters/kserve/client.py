@@ -7,6 +7,7 @@ unreachable, timed out, 429/503/UNAVAILABLE -> DependencyUnavailable (retry);
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.adapters.kserve import wire
 from services.adapters.kserve.sdk import grpc_predict_v2_pb2 as pb
 from services.adapters.kserve.sdk import grpc_predict_v2_pb2_grpc as pb_grpc
+from services.adapters.kserve.tensors import FEATURE_NAMES_PARAMETER, FEATURES_INPUT
 from services.core.errors import BadRequestError, DependencyError, DependencyUnavailable
 from services.core.ports import Explanations, FloatMatrix, ModelInfo
 
@@ -102,9 +104,18 @@ class KServeModelClient:
         )
 
     async def info(self) -> ModelInfo:
-        """Feature names from model metadata; version and label threshold from a one-row probe."""
-        names = await self._feature_names()
-        probe = await self._infer(np.full((1, len(names)), np.nan, dtype=np.float32))
+        """The feature count from model metadata (`features` [-1, F]); feature names, version and
+        label threshold from a one-row probe that asks for the feature names.
+
+        A server that lists one input per feature in its metadata (older versions) is read too.
+        """
+        count, listed = await self._metadata_features()
+        probe, sent = await self._probe(count)
+        names = sent if sent is not None else listed
+        if not names:
+            raise wire.bad_response("the model server reports no feature names")
+        if len(names) != count:
+            raise wire.bad_response(f"{len(names)} feature names for {count} features: {list(names)}")
         if probe.threshold is None:
             raise wire.bad_response("the inference response has no label_threshold parameter")
         return ModelInfo(
@@ -143,7 +154,29 @@ class KServeModelClient:
         reply = await self._post(url, body, headers)
         return wire.parse_rest_infer(reply.content, reply.headers, matrix.shape[0])
 
-    async def _feature_names(self) -> tuple[str, ...]:
+    async def _probe(self, count: int) -> tuple[wire.InferResult, tuple[str, ...] | None]:
+        """One all-missing row, asking for the feature names (None when the server sends none)."""
+        matrix = np.full((1, count), np.nan, dtype=np.float32)
+        request_id = uuid.uuid4().hex
+        if self.protocol == "grpc":
+            request = wire.grpc_infer_request(self.model_name, matrix, request_id)
+            request.parameters[FEATURE_NAMES_PARAMETER].bool_param = True
+            response = await self._grpc_call("ModelInfer", request)
+            parameter = response.parameters.get(FEATURE_NAMES_PARAMETER)
+            sent = parameter.string_param if parameter is not None else None
+            return wire.parse_grpc_infer(response, 1), _feature_names(sent)
+        body, headers = wire.rest_infer_body(matrix, request_id, binary=False)
+        document = json.loads(body)
+        document["parameters"] = {FEATURE_NAMES_PARAMETER: True}
+        url = f"{self._require_rest()}/v2/models/{self.model_name}/infer"
+        reply = await self._post(url, json.dumps(document).encode(), headers)
+        result = wire.parse_rest_infer(reply.content, reply.headers, 1)
+        header = reply.content[: int(reply.headers.get(wire.HEADER_LENGTH, len(reply.content)))]
+        parameters = json.loads(header).get("parameters") or {}
+        return result, _feature_names(parameters.get(FEATURE_NAMES_PARAMETER))
+
+    async def _metadata_features(self) -> tuple[int, tuple[str, ...]]:
+        """F from the `features` [-1, F] input, and any per-feature inputs an older server lists."""
         if self.protocol == "grpc":
             metadata = await self._grpc_call("ModelMetadata", pb.ModelMetadataRequest(name=self.model_name))
             inputs = [(tensor.name, list(tensor.shape)) for tensor in metadata.inputs]
@@ -153,7 +186,13 @@ class KServeModelClient:
                 inputs = [(tensor["name"], list(tensor["shape"])) for tensor in reply.json()["inputs"]]
             except (ValueError, KeyError, TypeError) as error:
                 raise wire.bad_response(f"not V2 model metadata ({error})") from None
-        return wire.feature_names_from_metadata(inputs)
+        matrix = dict(inputs).get(FEATURES_INPUT)
+        if len(inputs) > 1:
+            listed = wire.feature_names_from_metadata(inputs)
+            return len(listed), listed
+        if matrix is None or len(matrix) != 2 or matrix[-1] < 1:
+            raise wire.bad_response(f"model metadata has no '{FEATURES_INPUT}' [-1, F] input: {inputs}")
+        return int(matrix[-1]), ()
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
         return await self._send("POST", url, content=body, headers=headers)
@@ -186,6 +225,21 @@ class KServeModelClient:
         if self._rest_url is None:
             raise ValueError("this client has no REST URL: pass rest_url= to use explain() with gRPC")
         return self._rest_url
+
+
+def _feature_names(sent: Any) -> tuple[str, ...] | None:
+    """The feature names of a probe response's parameter (a JSON list), None when absent."""
+    if sent is None:
+        return None
+    try:
+        names = json.loads(sent)
+    except (TypeError, ValueError):
+        names = None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise wire.bad_response(
+            f"the {FEATURE_NAMES_PARAMETER} parameter is not a JSON list of names: {sent!r}"
+        )
+    return tuple(names)
 
 
 def _as_matrix(features: FloatMatrix) -> npt.NDArray[np.float32]:

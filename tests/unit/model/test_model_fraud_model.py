@@ -13,7 +13,7 @@ from services.adapters.kserve.sdk import InferInput, InferRequest, InferResponse
 from services.core.errors import BadRequestError
 from services.model.artifact import ArtifactError, ModelArtifact
 from services.model.inprocess import InProcessModel
-from services.model.server import ArtifactDataPlane, FraudModel
+from services.model.server import FraudModel
 
 pytestmark = pytest.mark.unit
 
@@ -189,24 +189,6 @@ async def test_explanation_is_additive(model: FraudModel, rows: np.ndarray) -> N
     np.testing.assert_array_equal(explanation["raw_scores"], raw)
     np.testing.assert_array_equal(explanation["scores"], model.artifact.booster.predict(rows))
     assert explanation["feature_names"] == list(model.artifact.feature_names)
-
-
-async def test_metadata_lists_matrix_and_feature_inputs_with_the_version(model: FraudModel) -> None:
-    from kserve.model_repository import ModelRepository
-
-    repository = ModelRepository()
-    repository.update(model)
-    plane = ArtifactDataPlane(model_registry=repository)
-
-    metadata = await plane.model_metadata("fraud")
-
-    assert metadata["versions"] == [model.version]
-    assert metadata["inputs"][0] == {"name": "features", "datatype": "FP32", "shape": [-1, 10]}
-    assert [tensor["name"] for tensor in metadata["inputs"][1:]] == list(model.artifact.feature_names)
-    assert metadata["outputs"] == [
-        {"name": "score", "datatype": "FP32", "shape": [-1]},
-        {"name": "label", "datatype": "INT32", "shape": [-1]},
-    ]
 
 
 def test_ready_only_after_load(artifact_dir: Path, tmp_path: Path) -> None:

@@ -121,22 +121,64 @@ async def test_wrong_number_of_scores_is_a_bad_response() -> None:
         await client.predict(np.zeros((2, 2), dtype=np.float32))
 
 
-async def test_info_reads_metadata_then_probes_for_version_and_threshold() -> None:
+def _metadata_reply(*inputs: dict) -> httpx.Response:
+    return httpx.Response(200, json={"name": "fraud", "platform": "", "inputs": list(inputs), "outputs": []})
+
+
+def _probe_reply(parameters: dict) -> httpx.Response:
+    outputs = [{"name": "score", "shape": [1], "datatype": "FP32", "data": [0.1]}]
+    document = {"id": "x", "model_name": "fraud", "model_version": "v7", "parameters": parameters}
+    return httpx.Response(200, json={**document, "outputs": outputs})
+
+
+MATRIX = {"name": "features", "datatype": "FP32", "shape": [-1, 2]}
+
+
+async def test_info_reads_the_feature_count_from_metadata_and_the_names_from_a_probe() -> None:
+    probes: list[dict] = []
+
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
-            inputs = [
-                {"name": "features", "datatype": "FP32", "shape": [-1, 2]},
-                {"name": "a", "datatype": "FP32", "shape": [-1]},
-                {"name": "b", "datatype": "FP32", "shape": [-1]},
-            ]
-            return httpx.Response(
-                200, json={"name": "fraud", "platform": "", "inputs": inputs, "outputs": []}
-            )
-        return _binary_reply(np.array([0.1], dtype=np.float32))
+            return _metadata_reply(MATRIX)
+        probes.append(json.loads(request.content))
+        return _probe_reply({"label_threshold": "0.4", "feature_names": '["a", "b"]'})
 
     info = await _client(httpx.MockTransport(handle)).info()
 
     assert (info.name, info.version, info.feature_names, info.threshold) == ("fraud", "v7", ("a", "b"), 0.4)
+    assert probes[0]["parameters"] == {"feature_names": True}
+    assert probes[0]["inputs"][0]["shape"] == [1, 2]
+    assert probes[0]["inputs"][0]["data"] == [[None, None]]
+
+
+async def test_info_reads_per_feature_inputs_of_an_older_server() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            columns = [{"name": name, "datatype": "FP32", "shape": [-1]} for name in ("a", "b")]
+            return _metadata_reply(MATRIX, *columns)
+        return _probe_reply({"label_threshold": "0.4"})  # an older server ignores the request parameter
+
+    info = await _client(httpx.MockTransport(handle)).info()
+
+    assert (info.version, info.feature_names, info.threshold) == ("v7", ("a", "b"), 0.4)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "parameters", "reason"),
+    [
+        ([MATRIX], {"label_threshold": "0.4"}, "reports no feature names"),
+        ([MATRIX], {"label_threshold": "0.4", "feature_names": '["a"]'}, "1 feature names for 2 features"),
+        ([MATRIX], {"label_threshold": "0.4", "feature_names": "a,b"}, "not a JSON list of names"),
+        ([{"name": "pixels", "datatype": "FP32", "shape": [-1, 2]}], {}, r"no 'features' \[-1, F\] input"),
+        ([MATRIX], {"feature_names": '["a", "b"]'}, "no label_threshold"),
+    ],
+)
+async def test_info_refuses_a_server_it_cannot_read(inputs: list, parameters: dict, reason: str) -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return _metadata_reply(*inputs) if request.method == "GET" else _probe_reply(parameters)
+
+    with pytest.raises(DependencyError, match=reason):
+        await _client(httpx.MockTransport(handle)).info()
 
 
 async def test_explain_parses_contributions() -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from services.model.app import ModelServerApp, PortInUseError
+from services.model.app import ModelServerApp, PortInUseError, build_server
 from services.model.artifact import ArtifactError
+from services.model.repository import ReadOnlyRepository
 from services.model.settings import ModelServerSettings
 
 pytestmark = pytest.mark.unit
@@ -26,7 +27,7 @@ def test_start_loads_the_artifact_and_builds_the_server_then_stop_unloads(artifa
     app = ModelServerApp(settings)
     app.start()
     assert app.model.ready and app.server is not None
-    assert app.server.http_port == settings.http_port and not app.server.enable_grpc
+    assert app.server.http_port == settings.http_port and not app.server.serve_grpc
     app.stop()
     assert not app.model.ready and app.server is None
 
@@ -45,3 +46,15 @@ def test_a_taken_port_is_refused_before_serving(artifact_dir: Path) -> None:
 def test_a_missing_artifact_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError):
         ModelServerApp(ModelServerSettings(model_dir=tmp_path / "absent")).start()
+
+
+def test_the_built_server_refuses_repository_writes_by_default_and_serves_its_own_grpc(
+    artifact_dir: Path,
+) -> None:
+    server = build_server(ModelServerSettings(model_dir=artifact_dir))
+    writable = build_server(ModelServerSettings(model_dir=artifact_dir, repository_writes=True))
+
+    assert isinstance(server.model_repository_extension, ReadOnlyRepository)
+    assert not isinstance(writable.model_repository_extension, ReadOnlyRepository)
+    # KServe's own gRPC server is off; IndexedGRPCServer (with RepositoryIndex) takes its place.
+    assert server.serve_grpc and not server.enable_grpc
