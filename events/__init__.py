@@ -32,7 +32,7 @@ from events.drift import (
     WindowCounts,
 )
 from events.drift_alert import AlertMetric, DriftAlert, MonitorWindow
-from events.envelope import Event, EventError
+from events.envelope import Event, EventError, TimeSource
 from events.http_binding import decode_http, encode_http, encode_http_batch
 from events.ids import (
     deadletter_id,
@@ -113,6 +113,7 @@ __all__ = [
     "ScoreDrift",
     "SegmentBias",
     "SegmentFigures",
+    "TimeSource",
     "TopContribution",
     "Truncation",
     "WindowCounts",

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from events.contract import Contract
@@ -28,6 +29,14 @@ EXTENSION_NAME = re.compile(r"[a-z0-9]+")
 P = TypeVar("P", bound=Contract)
 
 
+class TimeSource(StrEnum):
+    """Where `Event.time` comes from. CloudEvents 1.0 makes the `time` attribute optional."""
+
+    ATTRIBUTE = "attribute"  # the event's own `time` attribute
+    PAYLOAD = "payload"  # no `time`: the payload's own timestamp (`EventType.time_field`)
+    RECEIVED = "received"  # no `time` and none in the payload: when the consumer received it
+
+
 class EventError(ValueError):
     """An envelope that breaks the contract; `attribute` names the context attribute at fault."""
 
@@ -43,12 +52,18 @@ class Event(Generic[P]):
     """A CloudEvent whose `data` is a registered payload model; invalid ones cannot be built.
 
     `extensions` holds extension attributes other than the four named ones, as strings.
+
+    `time` is always set, so every reader has an event time: the `time` attribute, or, for an
+    event that arrived without one, what the decoder put in its place: the payload's own
+    timestamp when its type has one, else the receive time. `time_source` says which; an
+    event whose time is not its attribute is encoded without `time`, as it arrived.
     """
 
     id: str
     source: str
     type: str
     time: datetime
+    time_source: TimeSource = TimeSource.ATTRIBUTE
     data: P
     subject: str | None = None
     dataschema: str | None = None
@@ -92,6 +107,8 @@ def check_envelope(event: Event[Any]) -> None:
         )
     if not isinstance(event.time, datetime) or event.time.utcoffset() is None:
         raise _bad("time", "time must be a timezone-aware datetime")
+    if not isinstance(event.time_source, TimeSource):
+        raise _bad("time", f"time_source {event.time_source!r} is not a TimeSource")
     if event.datacontenttype != JSON_CONTENT_TYPE:
         raise EventError(
             ReasonCode.BAD_CONTENT_TYPE,

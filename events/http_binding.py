@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -54,19 +55,25 @@ def encode_http_batch(events: Iterable[Event[Any]]) -> tuple[dict[str, str], byt
 
 
 def decode_http(
-    headers: HttpHeaders, body: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES
+    headers: HttpHeaders,
+    body: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    received_at: datetime | None = None,
 ) -> list[Decoded | DecodeFailure]:
     """Decode a request into one result per event (many for a batch); never raises.
 
     Header names are case-insensitive; `max_bytes` bounds the body and, separately,
-    the headers, and is checked before anything is parsed.
+    the headers, and is checked before anything is parsed. `time` is optional: without it
+    the event time is the payload's own timestamp, else `received_at` (when the request was
+    received, timezone-aware; None: the clock at decode).
     """
     attributes: dict[str, str] = {}
     raw_headers: Headers = ()
     try:
         pairs = [(_str(name).lower(), _str(value)) for name, value in _items(headers)]
         raw_headers = tuple((name, value.encode("utf-8", "replace")) for name, value in pairs)
-        return _decode(pairs, body, max_bytes, attributes, raw_headers)
+        return _decode(pairs, body, max_bytes, attributes, raw_headers, received_at)
     except WireError as error:
         return [_failure(error, body, raw_headers, attributes)]
     except Exception as error:  # the boundary: whatever slipped through becomes data
@@ -80,6 +87,7 @@ def _decode(
     max_bytes: int,
     attributes: dict[str, str],
     raw_headers: Headers,
+    received_at: datetime | None,
 ) -> list[Decoded | DecodeFailure]:
     if len(body) > max_bytes:
         raise WireError(ReasonCode.TOO_LARGE, f"body is {len(body)} bytes, limit {max_bytes}", "body")
@@ -89,23 +97,25 @@ def _decode(
     content_type = next((value for name, value in pairs if name == "content-type"), None)
     kind = media_type(content_type) if content_type is not None else None
     if kind == STRUCTURED_CONTENT_TYPE:
-        return [Decoded(_structured(load_json(body), ce_headers, attributes), Mode.STRUCTURED)]
+        return [Decoded(_structured(load_json(body), ce_headers, attributes, received_at), Mode.STRUCTURED)]
     if kind == BATCH_CONTENT_TYPE:
-        return _batch(load_json(body), raw_headers)
+        return _batch(load_json(body), raw_headers, received_at)
     if kind is not None and kind.startswith("application/cloudevents"):
         raise WireError(
             ReasonCode.BAD_CONTENT_TYPE, f"unsupported content-type {content_type!r}", "content-type"
         )
     if "specversion" not in ce_headers and looks_structured(body):
         # A structured event sent with the data's content type: without ce- headers it cannot be binary.
-        return [Decoded(_structured(load_json(body), ce_headers, attributes), Mode.STRUCTURED)]
+        return [Decoded(_structured(load_json(body), ce_headers, attributes, received_at), Mode.STRUCTURED)]
     attributes.update(ce_headers)
     if content_type is not None:
         attributes["datacontenttype"] = content_type
-    return [Decoded(event_from_attributes(attributes, body, _binary_name), Mode.BINARY)]
+    return [Decoded(event_from_attributes(attributes, body, _binary_name, received_at), Mode.BINARY)]
 
 
-def _structured(envelope: Any, ce_headers: dict[str, str], attributes: dict[str, str]) -> Event[Any]:
+def _structured(
+    envelope: Any, ce_headers: dict[str, str], attributes: dict[str, str], received_at: datetime | None
+) -> Event[Any]:
     data = split_structured(envelope, attributes)
     for attribute, text in ce_headers.items():
         if not same_attribute(attribute, attributes.get(attribute), text):
@@ -114,17 +124,19 @@ def _structured(envelope: Any, ce_headers: dict[str, str], attributes: dict[str,
                 f"header ce-{attribute} contradicts the event's {attribute}",
                 f"ce-{attribute}",
             )
-    return event_from_attributes(attributes, data, _structured_name)
+    return event_from_attributes(attributes, data, _structured_name, received_at)
 
 
-def _batch(envelopes: Any, raw_headers: Headers) -> list[Decoded | DecodeFailure]:
+def _batch(
+    envelopes: Any, raw_headers: Headers, received_at: datetime | None
+) -> list[Decoded | DecodeFailure]:
     if not isinstance(envelopes, list):
         raise WireError(ReasonCode.BAD_JSON, "a batch must be a JSON array")
     results: list[Decoded | DecodeFailure] = []
     for envelope in envelopes:
         attributes: dict[str, str] = {}
         try:
-            results.append(Decoded(_structured(envelope, {}, attributes), Mode.BATCH))
+            results.append(Decoded(_structured(envelope, {}, attributes, received_at), Mode.BATCH))
         except WireError as error:
             results.append(_failure(error, _item_bytes(envelope), raw_headers, attributes))
         except Exception as error:  # one bad item must not sink the batch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from events.envelope import Event
@@ -56,15 +57,18 @@ def decode_kafka(
     headers: list[tuple[str, bytes]] | Headers,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    received_at: datetime | None = None,
 ) -> Decoded | DecodeFailure:
     """Decode one record into an event or a failure; never raises.
 
     The mode comes from the content-type header. `max_bytes` bounds the value and,
-    separately, the headers; it is checked before anything is parsed.
+    separately, the headers; it is checked before anything is parsed. `time` is optional:
+    without it the event time is the payload's own timestamp, else `received_at` (when the
+    record was received, timezone-aware; None: the clock at decode).
     """
     attributes: dict[str, str] = {}
     try:
-        return _decode(key, value, headers, max_bytes, attributes)
+        return _decode(key, value, headers, max_bytes, attributes, received_at)
     except WireError as error:
         return _failure(error, key, value, headers, attributes)
     except Exception as error:  # the boundary: whatever slipped through becomes data
@@ -78,6 +82,7 @@ def _decode(
     headers: list[tuple[str, bytes]] | Headers,
     max_bytes: int,
     attributes: dict[str, str],
+    received_at: datetime | None,
 ) -> Decoded:
     if value is None:
         raise WireError(
@@ -92,18 +97,18 @@ def _decode(
             raise WireError(
                 ReasonCode.BAD_CONTENT_TYPE, f"unsupported content-type {content_type!r}", "content-type"
             )
-        return Decoded(_structured(key, value, ce_headers, attributes), Mode.STRUCTURED)
+        return Decoded(_structured(key, value, ce_headers, attributes, received_at), Mode.STRUCTURED)
     if "specversion" not in ce_headers and looks_structured(value):
         # Some producers (the cloudevents SDK among them) label structured records with
         # the data's content type; without ce_ headers the value can only be structured.
-        return Decoded(_structured(key, value, ce_headers, attributes), Mode.STRUCTURED)
+        return Decoded(_structured(key, value, ce_headers, attributes, received_at), Mode.STRUCTURED)
     attributes.update(ce_headers)
     if content_type is not None and attributes.setdefault("datacontenttype", content_type) != content_type:
         raise WireError(
             ReasonCode.HEADER_BODY_CONFLICT, "ce_datacontenttype differs from content-type", "content-type"
         )
     _merge_key(attributes, key)
-    return Decoded(event_from_attributes(attributes, value, _binary_name), Mode.BINARY)
+    return Decoded(event_from_attributes(attributes, value, _binary_name, received_at), Mode.BINARY)
 
 
 def _read_headers(
@@ -140,7 +145,11 @@ def _read_headers(
 
 
 def _structured(
-    key: bytes | None, value: bytes, ce_headers: dict[str, str], attributes: dict[str, str]
+    key: bytes | None,
+    value: bytes,
+    ce_headers: dict[str, str],
+    attributes: dict[str, str],
+    received_at: datetime | None,
 ) -> Event[Any]:
     data = split_structured(load_json(value), attributes)
     for attribute, text in ce_headers.items():
@@ -151,7 +160,7 @@ def _structured(
                 f"ce_{attribute}",
             )
     _merge_key(attributes, key)
-    return event_from_attributes(attributes, data, _structured_name)
+    return event_from_attributes(attributes, data, _structured_name, received_at)
 
 
 def _binary_name(attribute: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from events.contract import Contract
 from events.deadletter_payload import DeadLetter
@@ -29,28 +30,58 @@ class EventType:
     """One CloudEvents `type`: its payload contract and where its schema is named.
 
     `subject_field` names the payload field the CloudEvents `subject` must equal, if any.
+    `time_field` is the dotted path of the payload's own timestamp, if it has one: the event
+    time of an event that comes without a `time` attribute.
     """
 
     name: str
     payload: type[Contract]
     description: str
     subject_field: str | None = None
+    time_field: str | None = None
 
     @property
     def dataschema(self) -> str:
         return f"{SCHEMA_BASE_URI}{self.name}.json"
 
+    def payload_time(self, payload: Contract) -> datetime | None:
+        """The payload's own timestamp (`time_field`), or None when the type has none."""
+        if self.time_field is None:
+            return None
+        value: object = payload
+        for name in self.time_field.split("."):
+            value = getattr(value, name)
+        return value if isinstance(value, datetime) else None
+
 
 EVENT_TYPES: dict[str, EventType] = {
     event_type.name: event_type
     for event_type in (
-        EventType(PAYMENT_AUTHORIZED, Payment, "a card payment was authorized; input", "card_id"),
+        EventType(
+            PAYMENT_AUTHORIZED, Payment, "a card payment was authorized; input", "card_id", "timestamp"
+        ),
         EventType(PREDICTION, Prediction, "a model scored an input event"),
         EventType(EXPLANATION, Explanation, "feature attributions of one prediction"),
-        EventType(DEADLETTER, DeadLetter, "an input that could not be processed, kept whole"),
-        EventType(LABEL, Label, "the confirmed outcome of a payment, known late (chargeback)", "card_id"),
-        EventType(DRIFT_REPORT, DriftReport, "drift, performance and bias of one window", "model_name"),
-        EventType(DRIFT_ALERT, DriftAlert, "a monitoring threshold crossed in one window", "model_name"),
+        EventType(
+            DEADLETTER, DeadLetter, "an input that could not be processed, kept whole", None, "first_seen"
+        ),
+        EventType(
+            LABEL,
+            Label,
+            "the confirmed outcome of a payment, known late (chargeback)",
+            "card_id",
+            "label_time",
+        ),
+        EventType(
+            DRIFT_REPORT, DriftReport, "drift, performance and bias of one window", "model_name", "window.end"
+        ),
+        EventType(
+            DRIFT_ALERT,
+            DriftAlert,
+            "a monitoring threshold crossed in one window",
+            "model_name",
+            "window.end",
+        ),
     )
 }
 

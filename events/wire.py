@@ -13,7 +13,7 @@ import orjson
 from pydantic import ValidationError
 
 from events.contract import Contract
-from events.envelope import JSON_CONTENT_TYPE, NAMED_ATTRIBUTES, Event, EventError
+from events.envelope import JSON_CONTENT_TYPE, NAMED_ATTRIBUTES, Event, EventError, TimeSource
 from events.reasons import ReasonCode
 from events.types import EVENT_TYPES
 
@@ -21,7 +21,8 @@ STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", re.ASCII)
-_REQUIRED = ("id", "source", "type", "time")
+# CloudEvents 1.0 requires these (and specversion); `time` is optional.
+_REQUIRED = ("id", "source", "type")
 _OPTIONAL_ORDER = ("subject", "dataschema", "partitionkey", "traceparent", "tracestate", "causationid")
 
 
@@ -97,12 +98,19 @@ def payload_from_json(model: type[Contract], data: bytes) -> Contract:
 
 
 def event_from_attributes(
-    attributes: dict[str, str], data: bytes, wire_name: Callable[[str], str]
+    attributes: dict[str, str],
+    data: bytes,
+    wire_name: Callable[[str], str],
+    received_at: datetime | None = None,
 ) -> Event[Any]:
     """Build a valid event from context attributes (as strings) and JSON data.
 
+    Without a `time` attribute the event time is the payload's own timestamp when its type
+    has one, else `received_at` (None: the clock now); `Event.time_source` says which.
+
     Args:
         wire_name: how an attribute is named on the wire, for `WireError.field`.
+        received_at: when the consumer received the input (timezone-aware).
     """
     specversion = attributes.get("specversion")
     if specversion is None:
@@ -119,10 +127,12 @@ def event_from_attributes(
         raise WireError(
             ReasonCode.UNKNOWN_TYPE, f"unknown event type {attributes['type']!r}", wire_name("type")
         )
-    try:
-        time = parse_time(attributes["time"])
-    except ValueError as error:
-        raise WireError(ReasonCode.BAD_ATTRIBUTE, str(error), wire_name("time")) from None
+    time: datetime | None = None
+    if "time" in attributes:
+        try:
+            time = parse_time(attributes["time"])
+        except ValueError as error:
+            raise WireError(ReasonCode.BAD_ATTRIBUTE, str(error), wire_name("time")) from None
     content_type = attributes.get("datacontenttype")
     if content_type is not None and media_type(content_type) != JSON_CONTENT_TYPE:
         raise WireError(
@@ -131,12 +141,18 @@ def event_from_attributes(
             wire_name("datacontenttype"),
         )
     payload = payload_from_json(event_type.payload, data)
+    time_source = TimeSource.ATTRIBUTE
+    if time is None:
+        time, time_source = event_type.payload_time(payload), TimeSource.PAYLOAD
+        if time is None:
+            time, time_source = _received(received_at), TimeSource.RECEIVED
     try:
         return Event(
             id=attributes["id"],
             source=attributes["source"],
             type=event_type.name,
             time=time,
+            time_source=time_source,
             data=payload,
             subject=attributes.get("subject"),
             dataschema=attributes.get("dataschema"),
@@ -149,6 +165,14 @@ def event_from_attributes(
     except EventError as error:
         field = wire_name(error.attribute) if error.attribute else None
         raise WireError(error.reason, error.message, field) from None
+
+
+def _received(received_at: datetime | None) -> datetime:
+    if received_at is None:
+        return datetime.now(UTC)
+    if received_at.utcoffset() is None:
+        raise WireError(ReasonCode.INTERNAL, "received_at must be a timezone-aware datetime")
+    return received_at
 
 
 def attribute_text(name: str, value: Any) -> str:
@@ -200,14 +224,18 @@ def same_attribute(name: str, body_value: str | None, header_value: str) -> bool
 
 
 def attribute_pairs(event: Event[Any]) -> list[tuple[str, str]]:
-    """Context attributes other than datacontenttype, as (name, string) in a stable order."""
+    """Context attributes other than datacontenttype, as (name, string) in a stable order.
+
+    `time` only when it is the event's own attribute (`TimeSource.ATTRIBUTE`).
+    """
     pairs = [
         ("specversion", event.specversion),
         ("id", event.id),
         ("source", event.source),
         ("type", event.type),
-        ("time", format_time(event.time)),
     ]
+    if event.time_source is TimeSource.ATTRIBUTE:
+        pairs.append(("time", format_time(event.time)))
     for name in _OPTIONAL_ORDER:
         value = getattr(event, name)
         if value is not None:

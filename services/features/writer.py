@@ -71,7 +71,9 @@ class FeatureWriter:
         letters: list[Event[Any]] = []
         seen_at = self._clock()
         for record in records:
-            result = decode_kafka(record.key, record.value, list(record.headers), max_bytes=self._max_bytes)
+            result = decode_kafka(
+                record.key, record.value, list(record.headers), max_bytes=self._max_bytes, received_at=seen_at
+            )
             origin = KafkaOrigin(topic=record.topic, partition=record.partition, offset=record.offset)
             if isinstance(result, Decoded) and isinstance(result.event.data, Payment):
                 skew_s = result.event.data.timestamp.timestamp() - seen_at.timestamp()

@@ -61,12 +61,14 @@ def build_http_app(
         if slots.locked():
             return _error(429, "too many requests in flight", retry_after=1)
         async with slots:
-            results = decode_http(list(request.headers.items()), body, max_bytes=limits.max_event_bytes)
+            received = clock()
+            results = decode_http(
+                list(request.headers.items()), body, max_bytes=limits.max_event_bytes, received_at=received
+            )
             if len(results) > limits.max_batch_items:
                 return _error(413, f"{len(results)} events in one request, limit {limits.max_batch_items}")
             remote = request.client.host if request.client else None
             batch = _is_batch(request)
-            received = clock()
             items, rejected = [], []
             for index, result in enumerate(results):
                 origin = HttpOrigin(path=request.url.path, remote=remote, item=index if batch else None)

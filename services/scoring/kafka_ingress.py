@@ -140,7 +140,11 @@ class KafkaIngress:
         for record in records:
             origin = KafkaOrigin(topic=record.topic, partition=record.partition, offset=record.offset)
             result = decode_kafka(
-                record.key, record.value, list(record.headers), max_bytes=self.settings.max_event_bytes
+                record.key,
+                record.value,
+                list(record.headers),
+                max_bytes=self.settings.max_event_bytes,
+                received_at=received,
             )
             if isinstance(result, Decoded):
                 items.append(ScoringItem(result.event, origin, received))
