@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # (load), the benchmarks (bench) and the test and lint tools (dev).
 EXTRAS := dev,tools,load,bench
 
-.PHONY: venv system-packages test test-unit chaos fuzz lint lint-imports fmt stack-up stack-down stack-status lock demo load bench clean
+.PHONY: venv system-packages test test-unit chaos fuzz lint lint-imports asyncapi fmt stack-up stack-down stack-status lock demo load bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: venv lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## asyncapi: docs/asyncapi.json through the official parser (@asyncapi/parser, pinned in tools/asyncapi)
+asyncapi:
+	bash scripts/validate-asyncapi.sh
 
 ## lint-imports: the import contracts in pyproject.toml ([tool.importlinter])
 lint-imports: venv

@@ -18,7 +18,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "Ports default to 9092/9093, 6379, 8080 (gRPC 50051); override with "
         "RTINFER_STACK_KAFKA_PORT, RTINFER_STACK_REDIS_PORT, RTINFER_STACK_WEAVIATE_PORT, "
         "RTINFER_STACK_WEAVIATE_GRPC_PORT. Downloads and data go to ~/.cache/rtinfer "
-        "(RTINFER_STACK_CACHE_DIR).",
+        "(RTINFER_STACK_CACHE_DIR). Optional secured Kafka listeners (SCRAM-SHA-512): "
+        "RTINFER_STACK_KAFKA_SASL_PORT (SASL_PLAINTEXT) and RTINFER_STACK_KAFKA_SASL_SSL_PORT "
+        "(SASL_SSL, a CA made into <state dir>/tls); `env` then also prints their addresses, "
+        "the user, the CA file and the password's file (never the password).",
     )
     actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, help_text in [

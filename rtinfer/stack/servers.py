@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import os
+import secrets
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -11,10 +16,13 @@ from pathlib import Path
 
 from rtinfer.stack import health
 from rtinfer.stack.process import Launch, StackError
-from rtinfer.stack.settings import StackSettings
+from rtinfer.stack.settings import KAFKA_SASL_MECHANISM, StackSettings
+from rtinfer.stack.tls import BrokerTls, ensure_tls
 
 KAFKA_POM = Path(__file__).with_name("kafka-pom.xml")
 KAFKA_CLUSTER_ID = "cnRpbmZlci1sb2NhbC0x"  # fixed: one single-node dev cluster per folder
+SCRAM_ITERATIONS = 8192
+SCRAM_LOGIN_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
 
 LOG4J2_PROPERTIES = """\
 status = warn
@@ -93,24 +101,29 @@ def kafka_server(settings: StackSettings) -> Server:
         data = home / "data"
         home.mkdir(parents=True, exist_ok=True)
         (home / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
+        tls = None
+        if settings.kafka_sasl_ssl_port:
+            tls = ensure_tls(settings.tls_dir, {settings.host, "127.0.0.1", "localhost"})
         props = home / "server.properties"
-        props.write_text(_kafka_properties(settings, data))
+        props.touch(mode=0o600)
+        props.chmod(0o600)  # it names the keystore's password when TLS is on
+        props.write_text(_kafka_properties(settings, data, tls))
         classpath = f"{libs}/*"
+        scram = home / "scram-user.json"
         if not (data / "meta.properties").exists():
-            _run(
-                [
-                    java,
-                    "-cp",
-                    classpath,
-                    "kafka.tools.StorageTool",
-                    "format",
-                    "-t",
-                    KAFKA_CLUSTER_ID,
-                    "-c",
-                    str(props),
-                ],
-                "formatting Kafka storage",
-            )
+            argv = [java, "-cp", classpath, "kafka.tools.StorageTool", "format"]
+            argv += ["-t", KAFKA_CLUSTER_ID, "-c", str(props)]
+            record = None
+            if settings.kafka_secured:
+                salt = secrets.token_bytes(16)
+                user, password = settings.kafka_sasl_username, settings.kafka_scram_password()
+                argv += ["--add-scram", scram_credential(user, password.get_secret_value(), salt)]
+                record = _scram_record(user, password.get_secret_value(), salt)
+            _run(argv, "formatting Kafka storage")
+            if record is not None:
+                scram.write_text(json.dumps(record))
+        elif settings.kafka_secured:
+            _check_scram_user(settings, scram, data)
         argv = [
             java,
             f"-Xmx{settings.kafka_heap}",
@@ -124,40 +137,111 @@ def kafka_server(settings: StackSettings) -> Server:
         ]
         return Launch("kafka", argv, {}, home)
 
+    secured_ports = tuple(port for port in (settings.kafka_sasl_port, settings.kafka_sasl_ssl_port) if port)
     return Server(
         "kafka",
-        (settings.kafka_port, settings.kafka_controller_port),
+        (settings.kafka_port, settings.kafka_controller_port, *secured_ports),
         prepare,
         lambda: health.kafka_healthy(settings.host, settings.kafka_port),
     )
 
 
-def _kafka_properties(settings: StackSettings, data: Path) -> str:
-    host, port, ctl = settings.host, settings.kafka_port, settings.kafka_controller_port
-    return "\n".join(
-        [
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@{host}:{ctl}",
-            f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{ctl}",
-            f"advertised.listeners=PLAINTEXT://{host}:{port}",
-            "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name=PLAINTEXT",
-            f"log.dirs={data}",
-            "num.partitions=3",
-            "auto.create.topics.enable=true",
-            "offsets.topic.replication.factor=1",
-            "offsets.topic.num.partitions=10",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "share.coordinator.state.topic.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "log.retention.hours=24",
-            "",
-        ]
+def scram_credential(username: str, password: str, salt: bytes) -> str:
+    """StorageTool's --add-scram value, salted here so the password is on no command line."""
+    salted = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, SCRAM_ITERATIONS)
+    return (
+        f"{KAFKA_SASL_MECHANISM}=[name={username},iterations={SCRAM_ITERATIONS},"
+        f'salt="{base64.b64encode(salt).decode()}",saltedpassword="{base64.b64encode(salted).decode()}"]'
     )
+
+
+def _scram_record(username: str, password: str, salt: bytes) -> dict[str, object]:
+    """What the stack keeps of the SCRAM user it formatted (RFC 5802's stored key, no password)."""
+    salted = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, SCRAM_ITERATIONS)
+    stored_key = hashlib.sha512(hmac.new(salted, b"Client Key", hashlib.sha512).digest()).digest()
+    return {
+        "name": username,
+        "mechanism": KAFKA_SASL_MECHANISM,
+        "iterations": SCRAM_ITERATIONS,
+        "salt": base64.b64encode(salt).decode(),
+        "stored_key": base64.b64encode(stored_key).decode(),
+    }
+
+
+def _check_scram_user(settings: StackSettings, record_path: Path, data: Path) -> None:
+    """StackError unless the storage was formatted with the SCRAM user these settings name."""
+    fix = (
+        f"stop kafka and delete {data} (its topics go with it) to format it again, "
+        "or use another RTINFER_STACK_STATE_DIR"
+    )
+    try:
+        record = json.loads(record_path.read_text())
+    except (OSError, ValueError):
+        raise StackError(
+            f"kafka: {data} was formatted without the SCRAM user the secured listeners need; {fix}"
+        ) from None
+    password = settings.kafka_scram_password().get_secret_value()
+    expected = _scram_record(settings.kafka_sasl_username, password, base64.b64decode(record["salt"]))
+    if not hmac.compare_digest(json.dumps(record, sort_keys=True), json.dumps(expected, sort_keys=True)):
+        raise StackError(
+            f"kafka: the SCRAM user's name or password differs from the one {data} was formatted with; {fix}"
+        )
+
+
+def _kafka_properties(settings: StackSettings, data: Path, tls: BrokerTls | None = None) -> str:
+    """server.properties; with secured ports set, SASL_PLAINTEXT and/or SASL_SSL listeners
+    (SCRAM-SHA-512, `tls` the keystore of the SASL_SSL one) next to PLAINTEXT."""
+    host, port, ctl = settings.host, settings.kafka_port, settings.kafka_controller_port
+    listeners = {"PLAINTEXT": port}
+    if settings.kafka_sasl_port:
+        listeners["SASL_PLAINTEXT"] = settings.kafka_sasl_port
+    if settings.kafka_sasl_ssl_port:
+        listeners["SASL_SSL"] = settings.kafka_sasl_ssl_port
+    advertised = ",".join(f"{name}://{host}:{number}" for name, number in listeners.items())
+    protocols = ",".join(f"{name}:{name}" for name in listeners)
+    lines = [
+        "process.roles=broker,controller",
+        "node.id=1",
+        f"controller.quorum.voters=1@{host}:{ctl}",
+        f"listeners={advertised},CONTROLLER://{host}:{ctl}",
+        f"advertised.listeners={advertised}",
+        "controller.listener.names=CONTROLLER",
+        f"listener.security.protocol.map={protocols},CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name=PLAINTEXT",
+        f"log.dirs={data}",
+        "num.partitions=3",
+        "auto.create.topics.enable=true",
+        "offsets.topic.replication.factor=1",
+        "offsets.topic.num.partitions=10",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        "group.initial.rebalance.delay.ms=0",
+        "log.retention.hours=24",
+    ]
+    if settings.kafka_secured:
+        lines.append(f"sasl.enabled.mechanisms={KAFKA_SASL_MECHANISM}")
+        mechanism = KAFKA_SASL_MECHANISM.lower()
+        for name in ("SASL_PLAINTEXT", "SASL_SSL"):
+            if name in listeners:
+                # The broker side of SCRAM needs no credentials of its own: users live in KRaft.
+                lines.append(
+                    f"listener.name.{name.lower()}.{mechanism}.sasl.jaas.config={SCRAM_LOGIN_MODULE} required;"
+                )
+    if settings.kafka_sasl_ssl_port:
+        if tls is None:
+            raise ValueError("the SASL_SSL listener needs the broker's TLS material")
+        prefix = "listener.name.sasl_ssl.ssl"
+        password = tls.keystore_password()
+        lines += [
+            f"{prefix}.keystore.type=PKCS12",
+            f"{prefix}.keystore.location={tls.keystore}",
+            f"{prefix}.keystore.password={password}",
+            f"{prefix}.key.password={password}",
+            f"{prefix}.client.auth=none",
+        ]
+    return "\n".join([*lines, ""])
 
 
 def redis_server(settings: StackSettings) -> Server:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 KAFKA_VERSION = "4.3.1"
+KAFKA_SASL_MECHANISM = "SCRAM-SHA-512"  # the one mechanism of the optional secured listeners
 WEAVIATE_VERSION = "v1.38.9"
 
 
@@ -32,6 +35,19 @@ class StackSettings(BaseSettings):
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
     kafka_heap: str = Field(default="768m", description="JVM -Xmx for the broker (<= 1g)")
+    kafka_sasl_port: int = Field(
+        default=0, description="SASL_PLAINTEXT listener (SCRAM-SHA-512) next to PLAINTEXT; 0 = off"
+    )
+    kafka_sasl_ssl_port: int = Field(
+        default=0, description="SASL_SSL listener (SCRAM-SHA-512 over TLS) next to PLAINTEXT; 0 = off"
+    )
+    kafka_sasl_username: str = Field(
+        default="rtinfer", pattern=r"^[A-Za-z0-9._-]+$", description="the SCRAM user made at format time"
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None,
+        description="its password; default: generated once into <state_dir>/secrets/kafka-sasl-password",
+    )
     redis_port: int = 6379
     weaviate_port: int = 8080
     weaviate_grpc_port: int = 50051
@@ -51,11 +67,71 @@ class StackSettings(BaseSettings):
     def env_file(self) -> Path:
         return self.stack_dir / "stack.env"
 
+    @property
+    def kafka_secured(self) -> bool:
+        """True when either secured Kafka listener is on."""
+        return bool(self.kafka_sasl_port or self.kafka_sasl_ssl_port)
+
+    @property
+    def tls_dir(self) -> Path:
+        """The broker's keystore and the CA clients trust (made once, see rtinfer.stack.tls)."""
+        return self.stack_dir / "tls"
+
+    @property
+    def kafka_ca_file(self) -> Path:
+        return self.tls_dir / "ca.pem"
+
+    @property
+    def kafka_sasl_password_file(self) -> Path:
+        return self.stack_dir / "secrets" / "kafka-sasl-password"
+
+    def kafka_scram_password(self) -> SecretStr:
+        """The SCRAM user's password: the setting, else the one generated for this state dir."""
+        if self.kafka_sasl_password is not None:
+            return self.kafka_sasl_password
+        return SecretStr(generated_secret(self.kafka_sasl_password_file))
+
     def service_env(self) -> dict[str, str]:
-        """The env settings that tests and services read to find these servers."""
-        return {
+        """The env settings that tests and services read to find these servers.
+
+        With secured listeners on, also where they are and how to log in: the password's file,
+        never the password (that one is written to stack.env and printed by `stack env`).
+        """
+        env = {
             "RTINFER_KAFKA_BOOTSTRAP": f"{self.host}:{self.kafka_port}",
             "RTINFER_REDIS_URL": f"redis://{self.host}:{self.redis_port}/0",
             "RTINFER_WEAVIATE_URL": f"http://{self.host}:{self.weaviate_port}",
             "RTINFER_WEAVIATE_GRPC_PORT": str(self.weaviate_grpc_port),
         }
+        if self.kafka_sasl_port:
+            env["RTINFER_KAFKA_SASL_BOOTSTRAP"] = f"{self.host}:{self.kafka_sasl_port}"
+        if self.kafka_sasl_ssl_port:
+            env["RTINFER_KAFKA_SASL_SSL_BOOTSTRAP"] = f"{self.host}:{self.kafka_sasl_ssl_port}"
+            env["RTINFER_KAFKA_SSL_CAFILE"] = str(self.kafka_ca_file)
+        if self.kafka_secured:
+            env["RTINFER_KAFKA_SASL_MECHANISM"] = KAFKA_SASL_MECHANISM
+            env["RTINFER_KAFKA_SASL_USERNAME"] = self.kafka_sasl_username
+            if self.kafka_sasl_password is None:
+                env["RTINFER_KAFKA_SASL_PASSWORD_FILE"] = str(self.kafka_sasl_password_file)
+        return env
+
+
+def generated_secret(path: Path) -> str:
+    """The secret kept in `path` (owner-only), generated there the first time."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = secrets.token_urlsafe(24)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as sink:
+        sink.write(value + "\n")
+    try:
+        os.link(partial, path)  # first writer wins when two start at once
+    except FileExistsError:
+        pass
+    finally:
+        partial.unlink()
+    return path.read_text().strip()

@@ -129,6 +129,8 @@ def test_ensure_system_packages_does_nothing_when_all_are_there(tmp_path: Path) 
             "java": "exit 0",
             "mvn": "exit 0",
             "kcat": "exit 0",
+            "node": "exit 0",
+            "npm": "exit 0",
             "apt-get": f'echo "$@" >> {apt_calls}',
             "id": "echo 0",
         },
@@ -143,6 +145,6 @@ def test_ensure_system_packages_names_the_sudo_command_when_not_root(tmp_path: P
     path = _stub_path(tmp_path, {"java": "exit 0", "apt-get": f'echo "$@" >> {apt_calls}', "id": "echo 1000"})
     done = _ensure(path)
     assert done.returncode == 1
-    assert "sudo apt-get install -y --no-install-recommends redis-server maven kcat" in done.stderr
+    assert "sudo apt-get install -y --no-install-recommends redis-server maven kcat nodejs npm" in done.stderr
     assert "openjdk" not in done.stderr  # java is there
     assert not apt_calls.exists()
