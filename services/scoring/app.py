@@ -25,6 +25,7 @@ from services.adapters.tracing import make_tracer_provider
 from services.core.model_metadata import ArtifactMetadata
 from services.core.ports import EventPublisher, FeaturesPort, ModelPort, VectorIndexPort
 from services.scoring.collaborators import (
+    StartupError,
     build_runtime,
     default_features,
     default_model,
@@ -106,8 +107,7 @@ class ScoringApp:
 
     async def start(self) -> None:
         """Connect, build the runtime and its collaborators, then consume and serve."""
-        await self.broker.connect()
-        await self.publisher.start()
+        await self._connect()
         runtime = await self._build_runtime()
         if self.kafka is not None:
             if self.settings.processing_guarantee == "exactly-once":
@@ -129,6 +129,21 @@ class ScoringApp:
         if self.ingress in ("http", "both"):
             await self._start_http()
         log.info("scoring service started (ingress %s)", self.ingress)
+
+    async def _connect(self) -> None:
+        """Reach the brokers once at start-up; a refusal (unreachable, TLS, wrong credentials) is a
+        StartupError: one line naming the endpoint and the mechanism, never the secret."""
+        from aiokafka.errors import KafkaError
+
+        kafka = self.settings.kafka
+        try:
+            await self.broker.connect()
+            await self.publisher.start()
+        except KafkaError as error:
+            how = " ".join(filter(None, (kafka.security_protocol, kafka.sasl_mechanism)))
+            cause = error.__cause__ or error.__context__
+            detail = f"{error}" + (f" ({cause})" if cause and str(cause) not in str(error) else "")
+            raise StartupError(f"cannot connect to Kafka at {kafka.bootstrap} ({how}): {detail}") from error
 
     async def _build_runtime(self) -> ScoringRuntime:
         settings = self.settings
