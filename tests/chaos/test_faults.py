@@ -66,11 +66,14 @@ async def _payments_in(env: ScoringEnv, settings: Any, count: int, source: str) 
     await produce_records(records, kafka=KafkaSettings(bootstrap=env.kafka.bootstrap), topic=t.payments)
 
 
-async def _kill_five_times_mid_work(env: ScoringEnv, settings: Any, log: Path) -> None:
-    """Start the scoring process and SIGKILL it, five times, each once it has written more
+KILLS = 10
+
+
+async def _kill_mid_work(env: ScoringEnv, settings: Any, log: Path) -> None:
+    """Start the scoring process and SIGKILL it, KILLS times, each once it has written more
     predictions since the previous kill (so every kill lands in the middle of work)."""
     seen = 0
-    for _ in range(5):
+    for _ in range(KILLS):
         process = start_scoring(settings, log)
         try:
             seen = await _grown(env, settings.topics.predictions, seen + 300, log, process)
@@ -155,13 +158,13 @@ async def test_t2_sigterm_five_times_loses_and_duplicates_nothing(
     assert max(exits) <= settings.shutdown_timeout_s
 
 
-async def test_t1_sigkill_five_times_loses_nothing(env: ScoringEnv, tmp_path: Path, chaos_report) -> None:  # type: ignore[no-untyped-def]
+async def test_t1_sigkill_ten_times_loses_nothing(env: ScoringEnv, tmp_path: Path, chaos_report) -> None:  # type: ignore[no-untyped-def]
     settings = env.settings("t1", max_records=100)
     t = settings.topics
-    count = 6000
+    count = 10_000
     await _payments_in(env, settings, count, "/chaos/t1")
     log = tmp_path / "scoring.log"
-    await _kill_five_times_mid_work(env, settings, log)
+    await _kill_mid_work(env, settings, log)
     process = start_scoring(settings, log)
     try:
         await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=240)
@@ -170,22 +173,22 @@ async def test_t1_sigkill_five_times_loses_nothing(env: ScoringEnv, tmp_path: Pa
         process.wait(timeout=60)
     predicted, dead = await _outputs(env, t)
     result = audit(set(env.payments["payment_id"].iloc[:count]), predicted, dead)
-    chaos_report(**result.figures(), kills=5)
+    chaos_report(**result.figures(), kills=KILLS)
     assert result.lost == set()
     assert result.unstable_ids == set(), "a redelivered input must keep its prediction id"
 
 
-async def test_t1_exactly_once_sigkill_five_times_no_loss_no_duplicates(
+async def test_t1_exactly_once_sigkill_ten_times_no_loss_no_duplicates(
     env: ScoringEnv, tmp_path: Path, chaos_report
 ) -> None:  # type: ignore[no-untyped-def]
     settings = env.settings(
         "t1eos", max_records=100, processing_guarantee="exactly-once", transactional_id="t1eos-instance-0"
     )
     t = settings.topics
-    count = 6000
+    count = 10_000
     await _payments_in(env, settings, count, "/chaos/t1eos")
     log = tmp_path / "scoring.log"
-    await _kill_five_times_mid_work(env, settings, log)
+    await _kill_mid_work(env, settings, log)
     process = start_scoring(settings, log)  # the same transactional id: fences what the last one left open
     try:
         await wait_caught_up(env.kafka.bootstrap, settings.group_id, t.payments, timeout_s=240)
@@ -194,7 +197,7 @@ async def test_t1_exactly_once_sigkill_five_times_no_loss_no_duplicates(
         process.wait(timeout=60)
     committed, dead = await _outputs(env, t, read_committed=True)
     result = audit(set(env.payments["payment_id"].iloc[:count]), committed, dead)
-    chaos_report(**result.figures(), kills=5)
+    chaos_report(**result.figures(), kills=KILLS)
     assert result.lost == set()
     assert result.duplicates == 0, "a read_committed reader sees each prediction once"
 
