@@ -44,6 +44,22 @@ def weaviate_healthy(host: str, port: int, timeout_s: float = 2.0) -> bool:
         return False
 
 
+def jaeger_healthy(host: str, health_port: int, query_port: int, timeout_s: float = 2.0) -> bool:
+    """The collector reports every component up (healthcheckv2 /status), and the query
+    service answers a real query (the services with traces)."""
+    return _http_ok(f"http://{host}:{health_port}/status", timeout_s) and _http_ok(
+        f"http://{host}:{query_port}/api/services", timeout_s
+    )
+
+
+def _http_ok(url: str, timeout_s: float) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as reply:  # noqa: S310 - our http URL
+            return bool(reply.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
     chunks = b""
     while len(chunks) < size:

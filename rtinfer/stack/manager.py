@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from rtinfer.stack.process import (
@@ -14,7 +15,7 @@ from rtinfer.stack.process import (
     spawn,
     stop_pid,
 )
-from rtinfer.stack.servers import Server, all_servers, weaviate_binary
+from rtinfer.stack.servers import OPTIONAL_SERVERS, Server, all_servers, jaeger_server, weaviate_binary
 from rtinfer.stack.settings import StackSettings
 
 
@@ -40,9 +41,20 @@ class Stack:
         settings: StackSettings,
         only: list[str] | None = None,
         servers: list[Server] | None = None,
+        with_: Collection[str] = (),
     ) -> None:
+        """The core servers, the optional ones asked for, or exactly `servers` (tests).
+
+        Args:
+            only: restrict to these servers (an optional one named here is included).
+            with_: add these optional servers (OPTIONAL_SERVERS) to the core ones.
+        """
         self.settings = settings
-        servers = servers if servers is not None else all_servers(settings)
+        unknown = set(with_) - set(OPTIONAL_SERVERS)
+        if unknown:
+            raise StackError(f"not an optional service: {', '.join(sorted(unknown))}")
+        if servers is None:
+            servers = all_servers(settings, with_={*with_, *(only or [])})
         if only:
             unknown = set(only) - {server.name for server in servers}
             if unknown:
@@ -133,8 +145,27 @@ class Stack:
             for server in self.servers
         ]
 
+    def running_optional(self) -> list[str]:
+        """The optional servers among these that this stack started and that still run."""
+        return [
+            server.name
+            for server in self.servers
+            if server.name in OPTIONAL_SERVERS and self._pidfile(server).live_pid() is not None
+        ]
+
+    def jaeger_on(self) -> bool:
+        """Jaeger is one of these servers, or was started by this stack and still runs."""
+        if any(server.name == "jaeger" for server in self.servers):
+            return True
+        jaeger = jaeger_server(self.settings)
+        return self._pidfile(jaeger).live_pid() is not None
+
+    def service_env(self) -> dict[str, str]:
+        """The settings' env, with Jaeger's variables whenever Jaeger is on."""
+        return self.settings.service_env(jaeger=self.settings.jaeger or self.jaeger_on())
+
     def write_env(self) -> None:
-        lines = [f"export {key}={value}" for key, value in self.settings.service_env().items()]
+        lines = [f"export {key}={value}" for key, value in self.service_env().items()]
         self.settings.env_file.parent.mkdir(parents=True, exist_ok=True)
         self.settings.env_file.write_text("\n".join(lines) + "\n")
 

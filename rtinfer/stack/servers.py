@@ -1,4 +1,7 @@
-"""The three native servers: how each is obtained, configured, started and probed."""
+"""The native servers: how each is obtained, configured, started and probed.
+
+Kafka, Redis and Weaviate always; Jaeger (traces) only when asked for (OPTIONAL_SERVERS).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,12 @@ import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from rtinfer.stack import health
+from rtinfer.stack.jaeger import jaeger_binary, jaeger_build_dir, jaeger_build_steps, jaeger_config
 from rtinfer.stack.process import Launch, StackError
 from rtinfer.stack.settings import KAFKA_SASL_MECHANISM, StackSettings
 from rtinfer.stack.tls import BrokerTls, ensure_tls
@@ -23,6 +27,8 @@ KAFKA_POM = Path(__file__).with_name("kafka-pom.xml")
 KAFKA_CLUSTER_ID = "cnRpbmZlci1sb2NhbC0x"  # fixed: one single-node dev cluster per folder
 SCRAM_ITERATIONS = 8192
 SCRAM_LOGIN_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
+CORE_SERVERS = ("kafka", "redis", "weaviate")
+OPTIONAL_SERVERS = ("jaeger",)  # started only with --with/--only or their StackSettings flag
 
 LOG4J2_PROPERTIES = """\
 status = warn
@@ -349,5 +355,62 @@ def weaviate_server(settings: StackSettings) -> Server:
     )
 
 
-def all_servers(settings: StackSettings) -> list[Server]:
-    return [kafka_server(settings), redis_server(settings), weaviate_server(settings)]
+def jaeger_server(settings: StackSettings) -> Server:
+    """Jaeger v2 with in-memory storage: OTLP in, the query API and UI out (rtinfer.stack.jaeger)."""
+    home = settings.stack_dir / "jaeger"
+    config = home / "config.yaml"
+
+    def prepare() -> Launch:
+        binary = jaeger_binary(settings)
+        if not binary.exists():
+            build_jaeger(settings)
+        home.mkdir(parents=True, exist_ok=True)
+        config.write_text(jaeger_config(settings))
+        return Launch("jaeger", [str(binary), "--config", str(config)], {"GOMAXPROCS": "2"}, home)
+
+    return Server(
+        "jaeger",
+        (
+            settings.jaeger_port,
+            settings.jaeger_query_grpc_port,
+            settings.jaeger_otlp_grpc_port,
+            settings.jaeger_otlp_http_port,
+            settings.jaeger_health_port,
+        ),
+        prepare,
+        lambda: health.jaeger_healthy(settings.host, settings.jaeger_health_port, settings.jaeger_port),
+        markers=(str(config),),
+    )
+
+
+def build_jaeger(settings: StackSettings) -> Path:
+    """Build the jaeger binary into the cache with go, in a scratch module; returns its path."""
+    binary = jaeger_binary(settings)
+    go = require_tool("go", "install Go 1.24+ (Debian: apt-get install golang, or go.dev)")
+    print(
+        f"building jaeger {settings.jaeger_version} with go (first run only, several minutes) ...",
+        flush=True,
+    )
+    scratch = jaeger_build_dir(settings)
+    scratch.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CGO_ENABLED": "0"}
+    if not (scratch / "go.mod").exists():
+        _run(
+            [go, "mod", "init", "rtinfer.local/jaeger-build"], "go mod init for jaeger", cwd=scratch, env=env
+        )
+    partial = binary.with_name(f".{binary.name}.{os.getpid()}")
+    try:
+        for argv in jaeger_build_steps(go, settings.jaeger_version, partial):
+            _run(argv, f"go {argv[1]} jaeger", cwd=scratch, env=env)
+        partial.replace(binary)  # only a complete binary ever carries the cached name
+    finally:
+        partial.unlink(missing_ok=True)
+    return binary
+
+
+def all_servers(settings: StackSettings, with_: Collection[str] = ()) -> list[Server]:
+    """The core servers, then each optional one named in `with_` or switched on in settings."""
+    servers = [kafka_server(settings), redis_server(settings), weaviate_server(settings)]
+    if settings.jaeger or "jaeger" in with_:
+        servers.append(jaeger_server(settings))
+    return servers

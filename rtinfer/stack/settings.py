@@ -1,4 +1,4 @@
-"""Settings of the native local stack (Kafka, Redis, Weaviate without Docker)."""
+"""Settings of the native local stack (Kafka, Redis, Weaviate, optionally Jaeger; no Docker)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 KAFKA_VERSION = "4.3.1"
 KAFKA_SASL_MECHANISM = "SCRAM-SHA-512"  # the one mechanism of the optional secured listeners
 WEAVIATE_VERSION = "v1.38.9"
+# Jaeger's Go module tags each release twice: v1.76.0 is the same source as Jaeger v2.13.0,
+# the version of the jaegertracing/jaeger image docker-compose.yml runs.
+JAEGER_VERSION = "v1.76.0"
+JAEGER_RELEASE = "2.13.0"
 
 
 def default_cache_dir() -> Path:
@@ -55,9 +59,21 @@ class StackSettings(BaseSettings):
     weaviate_data_port: int = 7947
     weaviate_raft_port: int = 8300
     weaviate_raft_rpc_port: int = 8301
+    jaeger: bool = Field(
+        default=False, description="also run Jaeger (in-memory traces backend); same as `up --with jaeger`"
+    )
+    jaeger_port: int = Field(default=16686, description="Jaeger's UI and HTTP query API")
+    jaeger_query_grpc_port: int = Field(default=16685, description="Jaeger's gRPC query API")
+    jaeger_otlp_grpc_port: int = Field(default=4317, description="OTLP/gRPC receiver")
+    jaeger_otlp_http_port: int = Field(
+        default=4318, description="OTLP/HTTP receiver (what services export to)"
+    )
+    jaeger_health_port: int = Field(default=13133, description="healthcheckv2's /status")
+    jaeger_max_traces: int = Field(default=100_000, ge=1, description="traces kept in memory")
     start_timeout_s: float = 90.0
     kafka_version: str = KAFKA_VERSION
     weaviate_version: str = WEAVIATE_VERSION
+    jaeger_version: str = Field(default=JAEGER_VERSION, description="a tag of the Go module (v1.x)")
 
     @property
     def stack_dir(self) -> Path:
@@ -91,11 +107,22 @@ class StackSettings(BaseSettings):
             return self.kafka_sasl_password
         return SecretStr(generated_secret(self.kafka_sasl_password_file))
 
-    def service_env(self) -> dict[str, str]:
+    @property
+    def otlp_endpoint(self) -> str:
+        """Jaeger's OTLP/HTTP receiver: the base URL exporters append /v1/traces to."""
+        return f"http://{self.host}:{self.jaeger_otlp_http_port}"
+
+    @property
+    def jaeger_query_url(self) -> str:
+        """Jaeger's UI; its HTTP query APIs live under /api and /api/v3."""
+        return f"http://{self.host}:{self.jaeger_port}"
+
+    def service_env(self, jaeger: bool | None = None) -> dict[str, str]:
         """The env settings that tests and services read to find these servers.
 
         With secured listeners on, also where they are and how to log in: the password's file,
         never the password (that one is written to stack.env and printed by `stack env`).
+        With Jaeger (`jaeger`, default the setting), also where to export spans and the query URL.
         """
         env = {
             "RTINFER_KAFKA_BOOTSTRAP": f"{self.host}:{self.kafka_port}",
@@ -113,7 +140,18 @@ class StackSettings(BaseSettings):
             env["RTINFER_KAFKA_SASL_USERNAME"] = self.kafka_sasl_username
             if self.kafka_sasl_password is None:
                 env["RTINFER_KAFKA_SASL_PASSWORD_FILE"] = str(self.kafka_sasl_password_file)
+        if self.jaeger if jaeger is None else jaeger:
+            env.update(self.jaeger_env())
         return env
+
+    def jaeger_env(self) -> dict[str, str]:
+        """Where spans go (the scoring service reads RTINFER_SCORING_OTLP_ENDPOINT; the shared
+        RTINFER_OTLP_ENDPOINT is for other tools and tests) and where to read them back."""
+        return {
+            "RTINFER_OTLP_ENDPOINT": self.otlp_endpoint,
+            "RTINFER_SCORING_OTLP_ENDPOINT": self.otlp_endpoint,
+            "RTINFER_JAEGER_QUERY_URL": self.jaeger_query_url,
+        }
 
 
 def generated_secret(path: Path) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rtinfer.stack.settings import KAFKA_VERSION, WEAVIATE_VERSION, StackSettings
+from rtinfer.stack.settings import JAEGER_RELEASE, KAFKA_VERSION, WEAVIATE_VERSION, StackSettings
 
 pytestmark = pytest.mark.unit
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
@@ -34,6 +34,12 @@ def test_compose_servers_match_native_defaults() -> None:
     assert _published(services["kafka"]) == {_default("kafka_port")}
     assert _published(services["redis"]) == {_default("redis_port")}
     assert _published(services["weaviate"]) == {_default("weaviate_port"), _default("weaviate_grpc_port")}
+    # Jaeger: the UI and query API, and both OTLP receivers (for services running on the host).
+    assert _published(services["jaeger"]) == {
+        _default("jaeger_port"),
+        _default("jaeger_otlp_grpc_port"),
+        _default("jaeger_otlp_http_port"),
+    }
 
 
 def _default(field: str) -> int:
@@ -48,8 +54,20 @@ def test_compose_images_match_native_versions() -> None:
     assert services["redis"]["image"].startswith("redis:")
     weaviate_env = services["weaviate"]["environment"]
     assert weaviate_env["DEFAULT_VECTORIZER_MODULE"] == "none"
-    for name in ("kafka", "redis", "weaviate"):
+    for name in ("kafka", "redis", "weaviate", "jaeger"):
         assert "healthcheck" in services[name], f"{name} needs a healthcheck"
+
+
+def test_compose_jaeger_is_the_native_release() -> None:
+    """The image is the v2 release of the Go module version the native stack builds, and its
+    healthcheck asks the collector's healthcheckv2 on the port the native config uses."""
+    jaeger = yaml.safe_load(COMPOSE.read_text())["services"]["jaeger"]
+    assert jaeger["image"] == f"jaegertracing/jaeger:{JAEGER_RELEASE}"
+    assert JAEGER_RELEASE.startswith("2.") and StackSettings.model_fields[
+        "jaeger_version"
+    ].default.startswith("v1.")
+    probe = " ".join(jaeger["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{_default('jaeger_health_port')}/status" in probe
 
 
 def test_compose_kafka_advertises_the_bootstrap_tests_use() -> None:

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from rtinfer.cli import build_parser
+from rtinfer.stack.settings import StackSettings
 from services.adapters.vectors.settings import VectorSettings
 from services.features.settings import FeatureWriterSettings
 from services.model.settings import ModelServerSettings
@@ -116,6 +117,17 @@ def test_scoring_settings_ports_and_addresses() -> None:
     assert weaviate.hostname == "weaviate" and weaviate.port in _published("weaviate")
     assert scoring.vectors.weaviate_grpc_port in _published("weaviate")
     assert urlsplit(scoring.feast.redis_url).hostname == "redis"
+
+
+def test_scoring_exports_traces_to_jaeger() -> None:
+    """OTLP/HTTP to the jaeger service's receiver, and scoring starts once Jaeger is healthy."""
+    endpoint = build(ScoringSettings, _env("scoring")).otlp_endpoint
+    assert endpoint is not None
+    url = urlsplit(endpoint)
+    assert (url.scheme, url.hostname, url.path) == ("http", "jaeger", "")
+    assert url.port == StackSettings.model_fields["jaeger_otlp_http_port"].default
+    assert url.port in _published("jaeger")
+    assert SERVICES["scoring"]["depends_on"]["jaeger"] == {"condition": "service_healthy"}
 
 
 def test_every_kafka_client_uses_the_internal_listener() -> None:
