@@ -33,9 +33,9 @@ log = logging.getLogger("rtinfer.bench")
 
 def run_pipeline_bench(args: argparse.Namespace) -> int:
     variants = [name.strip() for name in args.variants.split(",") if name.strip()]
-    unknown = sorted(set(variants) - {"echo", "naive", "rtinfer"})
+    unknown = sorted(set(variants) - {"echo", "naive", "rtinfer", "rtinfer-all"})
     if unknown:
-        print(f"error: unknown variants {unknown}; choose from echo, naive, rtinfer")
+        print(f"error: unknown variants {unknown}; choose from echo, naive, rtinfer, rtinfer-all")
         return 2
     rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
@@ -86,6 +86,15 @@ def _runners(env: BenchEnv, args: argparse.Namespace, variants: list[str]) -> li
         "echo": EchoRunner(env.kafka, args.max_records, args.batch_timeout_ms),
         "naive": NaiveRunner(env, args.protocol),
         "rtinfer": ScoringRunner(env, args.protocol, args.max_records, args.batch_timeout_ms),
+        # neighbours for every prediction (the 0.1 behaviour), beside the default `flagged`
+        "rtinfer-all": ScoringRunner(
+            env,
+            args.protocol,
+            args.max_records,
+            args.batch_timeout_ms,
+            neighbours_for="all",
+            name="rtinfer-all",
+        ),
     }
     return [made[name] for name in variants]
 

@@ -147,19 +147,27 @@ class ScoringRunner:
     link_header = "ce_causationid"
 
     def __init__(
-        self, env: BenchEnv, protocol: ModelProtocol, max_records: int, batch_timeout_ms: int
+        self,
+        env: BenchEnv,
+        protocol: ModelProtocol,
+        max_records: int,
+        batch_timeout_ms: int,
+        neighbours_for: str = "flagged",
+        name: str = "rtinfer",
     ) -> None:
+        self.name = name
         self._env = env
         self._protocol: ModelProtocol = protocol
         self._max_records = max_records
         self._batch_timeout_ms = batch_timeout_ms
+        self._neighbours_for = neighbours_for
         self._service: ScoringApp | None = None
         self.stages = StageLog()
 
     async def start(self, topics: TopicSet) -> None:
         settings = self._env.scoring_settings(
             topics.prefix, self._protocol, self._max_records, self._batch_timeout_ms
-        )
+        ).model_copy(update={"neighbours_for": self._neighbours_for})
         service = ScoringApp(settings, ingress="kafka")
         await service.start()
         self._service = service

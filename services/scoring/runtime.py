@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiobreaker import CircuitBreaker, CircuitBreakerError, CircuitBreakerState
+from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind, Tracer
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_random_exponential
 
@@ -205,9 +206,14 @@ class ScoringRuntime:
         raise AssertionError("unreachable")
 
     def _traced(self, scored: Scored, batch: BatchResult) -> Scored:
-        """A span per event, child of the producer's context; the outputs carry it on."""
+        """A span per event, child of the producer's context, where that context is sampled (or
+        the sampler samples a new root); the outputs carry it on. An event whose producer did not
+        sample it costs no span: its prediction carries the incoming context on unchanged, and
+        the batch span links to it."""
         event = scored.item.event
         context = context_of(event.traceparent, event.tracestate)
+        if context is not None and not trace.get_current_span(context).get_span_context().trace_flags.sampled:
+            return scored
         with self._tracer.start_as_current_span(
             "score",
             context=context,
@@ -219,6 +225,8 @@ class ScoringRuntime:
                 "rtinfer.decision": scored.prediction.data.decision.value,
             },
         ) as span:
+            if not span.is_recording():  # a root the sampler dropped
+                return scored
             for stage, (start_ns, end_ns) in batch.stage_ns.items():
                 self._tracer.start_span(f"stage {stage}", start_time=start_ns).end(end_time=end_ns)
             parent = traceparent_of(span)
@@ -253,7 +261,5 @@ def _contexts(items: Sequence[ScoringItem]) -> list[Any]:
     for item in items:
         context = context_of(item.event.traceparent, item.event.tracestate)
         if context is not None:
-            from opentelemetry import trace
-
             found.append(trace.get_current_span(context))
     return found

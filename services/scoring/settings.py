@@ -16,6 +16,7 @@ from services.core.scoring.policy import (
     DecisionPolicy,
     ExplanationPolicy,
     FreshnessPolicy,
+    NeighboursFor,
     ScoringPolicy,
     StalePolicy,
 )
@@ -115,6 +116,11 @@ class ScoringSettings(BaseSettings):
     )
     features_timeout_s: float = 1.0
     vectors_enabled: bool = True
+    neighbours_for: NeighboursFor = Field(
+        default=NeighboursFor.FLAGGED,
+        description="which predictions carry labelled neighbours: all | flagged (review, decline) | "
+        "explained | none; the vector search runs for those rows only",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8090, description="push ingress, /healthz, /readyz, /metrics")
     http_max_in_flight: int = Field(default=64, description="concurrent push requests before 429")
@@ -161,6 +167,7 @@ class ScoringSettings(BaseSettings):
                 sample_rate=self.explain_sample_rate,
             ),
             neighbours_k=self.vectors.k,
+            neighbours_for=self.neighbours_for,
             degrade_without_neighbours=self.resilience.on_vectors_down == "degrade",
             features_timeout_s=self.features_timeout_s,
             model_timeout_s=self.model.timeout_s,

@@ -106,6 +106,7 @@ async def test_t4_slow_and_stalled_dependencies(env: ScoringEnv, tmp_path: Path,
         settings = env.settings(
             "t4",
             max_records=100,
+            neighbours_for="all",  # every batch searches, so the stall meets every batch
             feast=env.feast.model_copy(update={"redis_url": f"redis://{redis_proxy.address}/{database}"}),
             model=KServeClientSettings(
                 target=f"http://{model_proxy.address}", model_name="fraud", timeout_s=2.0

@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 
-from events import DEADLETTER, EXPLANATION, PREDICTION, Decoded, KafkaRecord, Mode, decode_kafka
+from events import DEADLETTER, EXPLANATION, PREDICTION, Decision, Decoded, KafkaRecord, Mode, decode_kafka
 from rtinfer.producer.kafka import produce_records
 from rtinfer.producer.payments import payment_events, payment_records
 from services.adapters.kafka.settings import KafkaSettings
@@ -91,7 +91,10 @@ async def test_every_payment_scored_bad_ones_dead_lettered(env: ScoringEnv) -> N
     )
     expected = env.artifact.booster.predict(reported.astype(np.float64))
     assert np.allclose([p.data.score for p in predictions], expected, atol=1e-6)
-    assert all(len(p.data.neighbours) == 5 for p in predictions)
+    # neighbours_for=flagged (the default): the cases a reviewer opens carry their 5 neighbours
+    reviewed = [p for p in predictions if p.data.decision is not Decision.APPROVE]
+    assert reviewed and all(len(p.data.neighbours) == 5 for p in reviewed)
+    assert all(p.data.neighbours == [] for p in predictions if p.data.decision is Decision.APPROVE)
 
     assert len(letters) == 100 and {letter.type for letter in letters} == {DEADLETTER}
     for letter in letters:

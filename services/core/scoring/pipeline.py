@@ -1,7 +1,7 @@
 """The scoring pipeline for one micro-batch, pure over ports.
 
-enrich (one feature read) -> predict and find neighbours concurrently (one request each)
--> decide -> prediction events (+ which ones to explain). Failures are values tagged with
+enrich (one feature read) -> predict -> decide -> neighbours for the rows the policy wants them
+for (one search; concurrent with the model when every row wants them) -> prediction events (+ which ones to explain). Failures are values tagged with
 their stage; a dependency that the batch cannot do without raises DependencyError so the
 caller retries, pauses or redelivers.
 """
@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from events import (
+    Decision,
     Degraded,
     Event,
     ExplainReason,
@@ -39,7 +40,7 @@ from services.core.ports import (
 )
 from services.core.ports import Neighbour as FoundNeighbour
 from services.core.scoring.enrich import EnrichedRow, enrich_row
-from services.core.scoring.policy import ScoringPolicy, StalePolicy
+from services.core.scoring.policy import NeighboursFor, ScoringPolicy, StalePolicy
 
 
 @dataclass(frozen=True)
@@ -113,18 +114,51 @@ class ScoringPipeline:
         if not keep:
             return result
         matrix = np.asarray([row.vector for _, row in keep], dtype=np.float32)
-        scores, neighbours, timings = await self._predict_and_search(matrix, result.stage_ns)
-        result.stage_ms.update(timings)
+        found = await self._score_and_find(keep, matrix, result)
         decided = time.perf_counter()
         decided_wall = time.time_ns()
         for index, (item, row) in enumerate(keep):
-            scored = self._output(item, row, float(scores[index]), neighbours, index, result.stage_ms)
+            scored = self._output(item, row, found, index, result.stage_ms)
             result.scored.append(scored)
             result.degraded += bool(scored.prediction.data.degraded)
         result.stage_ms["decide"] = _ms(decided)
         result.stage_ns["decide"] = (decided_wall, time.time_ns())
         result.stage_ms["total"] = _ms(started)
         return result
+
+    async def _score_and_find(
+        self,
+        keep: list[tuple[ScoringItem, EnrichedRow]],
+        matrix: npt.NDArray[np.float32],
+        result: BatchResult,
+    ) -> _Found:
+        """Model scores for every row, and neighbours for the rows the policy wants them for.
+
+        `all`: one search for the whole batch, concurrent with the model call. Otherwise the
+        search runs after the model, for the chosen rows only (most payments are approved and
+        nobody looks at their neighbours), or not at all."""
+        policy = self.policy
+        wants_all = policy.neighbours_for is NeighboursFor.ALL and self._vectors is not None
+        scores, neighbours = await self._predict_and_search(matrix, result, search=wants_all)
+        decisions = [policy.decision.decide(float(score)) for score in scores]
+        explains = [
+            policy.explanation.reason(item.event.id, float(score), decision)
+            for (item, _), score, decision in zip(keep, scores, decisions, strict=True)
+        ]
+        if self._vectors is None or policy.neighbours_for is NeighboursFor.NONE:
+            return _Found(scores, decisions, explains, {}, set())
+        if wants_all:
+            wanted = list(range(len(keep)))
+        else:
+            wanted = [
+                index
+                for index, (decision, explain) in enumerate(zip(decisions, explains, strict=True))
+                if policy.neighbours_for.wants(decision, explain)
+            ]
+            neighbours = await self._search(matrix[wanted], result) if wanted else []
+        if neighbours is None:  # the search failed and the policy degrades
+            return _Found(scores, decisions, explains, {}, set(wanted))
+        return _Found(scores, decisions, explains, dict(zip(wanted, neighbours, strict=True)), set())
 
     async def _enrich(self, items: Sequence[ScoringItem], result: BatchResult) -> list[EnrichedRow | None]:
         keys = self.policy.entity_keys
@@ -163,54 +197,57 @@ class ScoringPipeline:
             rows.append(row)
         return rows
 
+    async def _timed(self, name: str, call: Any, limit_s: float, result: BatchResult) -> Any:
+        started, wall = time.perf_counter(), time.time_ns()
+        try:
+            return await asyncio.wait_for(call, limit_s)
+        except TimeoutError as error:
+            raise DependencyUnavailable(name, f"no answer within {limit_s}s") from error
+        finally:
+            result.stage_ms[name] = _ms(started)
+            result.stage_ns[name] = (wall, time.time_ns())
+
     async def _predict_and_search(
-        self, matrix: npt.NDArray[np.float32], windows: dict[str, tuple[int, int]]
-    ) -> tuple[npt.NDArray[np.float64], list[list[FoundNeighbour]] | None, dict[str, float]]:
-        timings: dict[str, float] = {}
-
-        async def timed(name: str, call: Any, limit_s: float) -> Any:
-            started, wall = time.perf_counter(), time.time_ns()
-            try:
-                return await asyncio.wait_for(call, limit_s)
-            except TimeoutError as error:
-                raise DependencyUnavailable(name, f"no answer within {limit_s}s") from error
-            finally:
-                timings[name] = _ms(started)
-                windows[name] = (wall, time.time_ns())
-
-        predict = timed("model", self._model.predict(matrix), self.policy.model_timeout_s)
-        if self._vectors is None:
-            return await predict, None, timings
-        search = timed(
-            "vectors",
-            self._vectors.search(self._embed(matrix), self.policy.neighbours_k),
-            self.policy.vectors_timeout_s,
+        self, matrix: npt.NDArray[np.float32], result: BatchResult, *, search: bool
+    ) -> tuple[npt.NDArray[np.float64], list[list[FoundNeighbour]] | None]:
+        predict = self._timed("model", self._model.predict(matrix), self.policy.model_timeout_s, result)
+        if not search:
+            return await predict, None
+        outcome: tuple[Any, Any] = await asyncio.gather(
+            predict, self._search(matrix, result), return_exceptions=True
         )
-        outcome: tuple[Any, Any] = await asyncio.gather(predict, search, return_exceptions=True)
         scores, found = outcome
         if isinstance(scores, BaseException):
             raise scores
-        if isinstance(found, DependencyError) and self.policy.degrade_without_neighbours:
-            return scores, None, timings
         if isinstance(found, BaseException):
             raise found
-        return scores, found, timings
+        return scores, found
+
+    async def _search(
+        self, matrix: npt.NDArray[np.float32], result: BatchResult
+    ) -> list[list[FoundNeighbour]] | None:
+        """Neighbours of each row; None when the index fails and the policy degrades."""
+        assert self._vectors is not None
+        call = self._vectors.search(self._embed(matrix), self.policy.neighbours_k)
+        try:
+            found: list[list[FoundNeighbour]] = await self._timed(
+                "vectors", call, self.policy.vectors_timeout_s, result
+            )
+        except DependencyError:
+            if self.policy.degrade_without_neighbours:
+                return None
+            raise
+        return found
 
     def _output(
-        self,
-        item: ScoringItem,
-        row: EnrichedRow,
-        score: float,
-        neighbours: list[list[FoundNeighbour]] | None,
-        index: int,
-        stage_ms: dict[str, float],
+        self, item: ScoringItem, row: EnrichedRow, found: _Found, index: int, stage_ms: dict[str, float]
     ) -> Scored:
         policy = self.policy
         payload = item.event.data
-        decision = policy.decision.decide(score)
-        explain = policy.explanation.reason(item.event.id, score, decision)
+        score = float(found.scores[index])
+        decision, explain = found.decisions[index], found.explains[index]
         degraded = []
-        if neighbours is None and self._vectors is not None:
+        if index in found.missing:
             degraded.append(Degraded.NO_NEIGHBOURS.value)
         if row.stale:
             degraded.append(Degraded.STALE_FEATURES.value)
@@ -226,7 +263,7 @@ class ScoringPipeline:
             model_name=self.model_info.name,
             model_version=self.model_info.version,
             features=row.uses,
-            neighbours=_neighbours(neighbours[index]) if neighbours is not None else [],
+            neighbours=_neighbours(found.neighbours[index]) if index in found.neighbours else [],
             degraded=degraded,
             latency_ms={name: round(ms, 3) for name, ms in stage_ms.items()},
             segment={
@@ -236,6 +273,17 @@ class ScoringPipeline:
         )
         event = prediction_event(item.event, prediction, source=policy.source, time=self._clock())
         return Scored(item, event, np.asarray(row.vector, dtype=np.float32), explain)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What the model and the vector search said about the kept rows of a batch."""
+
+    scores: npt.NDArray[np.float64]
+    decisions: list[Decision]
+    explains: list[ExplainReason | None]
+    neighbours: dict[int, list[FoundNeighbour]]  # row index -> its neighbours (the rows searched)
+    missing: set[int]  # rows that should have had neighbours but the search failed
 
 
 def _neighbours(found: list[FoundNeighbour]) -> list[Neighbour]:

@@ -11,6 +11,24 @@ from enum import StrEnum
 from events import Decision, ExplainReason
 
 
+class NeighboursFor(StrEnum):
+    """Which predictions carry the labelled neighbours (the vector search runs for those only)."""
+
+    ALL = "all"  # every prediction; searched concurrently with the model call
+    FLAGGED = "flagged"  # decision review or decline: the cases a reviewer opens
+    EXPLAINED = "explained"  # the predictions that get an explanation event
+    NONE = "none"  # no vector search at all
+
+    def wants(self, decision: Decision, explain: ExplainReason | None) -> bool:
+        if self is NeighboursFor.ALL:
+            return True
+        if self is NeighboursFor.FLAGGED:
+            return decision is not Decision.APPROVE
+        if self is NeighboursFor.EXPLAINED:
+            return explain is not None
+        return False
+
+
 class StalePolicy(StrEnum):
     """What to do with a feature older than its max age."""
 
@@ -98,6 +116,7 @@ class ScoringPolicy:
     freshness: FreshnessPolicy = field(default_factory=FreshnessPolicy)
     explanation: ExplanationPolicy = field(default_factory=ExplanationPolicy)
     neighbours_k: int = 5
+    neighbours_for: NeighboursFor = NeighboursFor.FLAGGED
     degrade_without_neighbours: bool = True  # vector search down: emit flagged outputs
     features_timeout_s: float = 1.0
     model_timeout_s: float = 2.0

@@ -64,6 +64,7 @@ class FakeLinearModel:
 class FakeVectors:
     def __init__(self, down: bool = False) -> None:
         self.down = down
+        self.searched: list[int] = []  # rows per search call
 
     async def ensure_collection(self, dimensions: int) -> None:
         return None
@@ -74,6 +75,7 @@ class FakeVectors:
     async def search(self, vectors: np.ndarray, k: int) -> list[list[Neighbour]]:
         if self.down:
             raise DependencyUnavailable("weaviate", "connection refused")
+        self.searched.append(len(vectors))
         return [[Neighbour(f"case-{i}", float(i), i % 2) for i in range(k)] for _ in range(len(vectors))]
 
     async def close(self) -> None:

@@ -16,6 +16,7 @@ from services.core.scoring.policy import (
     DecisionPolicy,
     ExplanationPolicy,
     FreshnessPolicy,
+    NeighboursFor,
     ScoringPolicy,
     StalePolicy,
 )
@@ -64,7 +65,7 @@ def _stored(count_1h: float = 1.0, mean: float = 50.0) -> dict[str, dict[str, fl
 
 async def test_one_read_one_predict_per_batch_and_scores_match_model() -> None:
     features, model = FakeFeatures(_stored(), NOW - hours(1)), FakeLinearModel()
-    pipeline = await _pipeline(ScoringPolicy(), features, model)
+    pipeline = await _pipeline(ScoringPolicy(neighbours_for=NeighboursFor.ALL), features, model)
     result = await pipeline.run(_items(8))
     assert len(features.calls) == 1 and len(features.calls[0]) == 8
     assert model.batches == [8]
@@ -118,12 +119,13 @@ async def test_missing_features_are_nan_not_stale() -> None:
 
 
 async def test_vector_search_down_degrades_and_model_down_raises() -> None:
-    pipeline = await _pipeline(ScoringPolicy(), FakeFeatures(_stored(), NOW), vectors=FakeVectors(down=True))
+    everyone = ScoringPolicy(neighbours_for=NeighboursFor.ALL)
+    pipeline = await _pipeline(everyone, FakeFeatures(_stored(), NOW), vectors=FakeVectors(down=True))
     result = await pipeline.run(_items(2))
     assert all(s.prediction.data.degraded == ["no_neighbours"] for s in result.scored)
     assert result.degraded == 2
     strict = await _pipeline(
-        ScoringPolicy(degrade_without_neighbours=False),
+        ScoringPolicy(neighbours_for=NeighboursFor.ALL, degrade_without_neighbours=False),
         FakeFeatures(_stored(), NOW),
         vectors=FakeVectors(down=True),
     )
@@ -193,3 +195,34 @@ async def test_features_written_after_the_event_count_as_stale() -> None:
     used = result.scored[0].prediction.data.features["card_count_1h"]
     assert used.stale and used.age_s == 0.0
     assert "stale_features" in result.scored[0].prediction.data.degraded
+
+
+@pytest.mark.parametrize("mode", list(NeighboursFor))
+async def test_neighbours_only_where_the_policy_wants_them(mode: NeighboursFor) -> None:
+    """The vector search runs once, for exactly the rows the policy names; only those carry
+    neighbours, and a failed search flags only those."""
+    policy = ScoringPolicy(
+        neighbours_for=mode,
+        decision=DecisionPolicy(review_at=0.2, decline_at=0.99),  # the fake scores 0.06 or 0.31
+        explanation=ExplanationPolicy(flagged=False, sample_rate=0.5),
+    )
+    vectors = FakeVectors()
+    pipeline = await _pipeline(policy, FakeFeatures(_stored(), NOW), vectors=vectors)
+    result = await pipeline.run(_items(40))
+    predictions = [s.prediction.data for s in result.scored]
+    flagged = [p.decision is not Decision.APPROVE for p in predictions]
+    explained = [p.explained for p in predictions]
+    assert any(flagged) and not all(flagged) and any(explained) and not all(explained)
+    wanted = {
+        NeighboursFor.ALL: [True] * len(predictions),
+        NeighboursFor.FLAGGED: flagged,
+        NeighboursFor.EXPLAINED: explained,
+        NeighboursFor.NONE: [False] * len(predictions),
+    }[mode]
+    assert [len(p.neighbours) == 5 for p in predictions] == wanted
+    assert vectors.searched == ([sum(wanted)] if any(wanted) else [])
+    assert not any(p.degraded for p in predictions)
+
+    down = await _pipeline(policy, FakeFeatures(_stored(), NOW), vectors=FakeVectors(down=True))
+    degraded = [("no_neighbours" in s.prediction.data.degraded) for s in (await down.run(_items(40))).scored]
+    assert degraded == wanted
