@@ -5,6 +5,7 @@ dead-lettered while its neighbours are scored, a distinct dead letter per reject
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import resource
 from collections.abc import AsyncIterator
@@ -32,6 +33,14 @@ BATCH = {"content-type": "application/cloudevents-batch+json"}
 async def served(
     unique_name: str, tmp_path: Path, free_port: int
 ) -> AsyncIterator[tuple[httpx.AsyncClient, MemoryPublisher, ScoringSettings]]:
+    async with _serving(unique_name, tmp_path, free_port, max_batch_items=50) as parts:
+        yield parts
+
+
+@contextlib.asynccontextmanager
+async def _serving(
+    unique_name: str, tmp_path: Path, free_port: int, *, max_batch_items: int
+) -> AsyncIterator[tuple[httpx.AsyncClient, MemoryPublisher, ScoringSettings]]:
     write_synthetic_artifact(tmp_path / "model")
     topics = Topics(
         payments=f"{unique_name}-payments",
@@ -45,7 +54,7 @@ async def served(
         http_port=free_port,
         http_max_body_bytes=1024 * 1024,
         http_read_timeout_s=1.0,
-        http_max_batch_items=50,
+        http_max_batch_items=max_batch_items,
     )
     broker, outputs = KafkaBroker("in-memory:9092"), MemoryPublisher()
     app = ScoringApp(
@@ -154,3 +163,24 @@ async def test_identical_rejected_items_get_distinct_dead_letters(served: Any) -
     assert {letter.id for letter in outputs.topics[settings.topics.dlq][5:]} == {
         letter.id for letter in letters
     }
+
+
+async def test_five_thousand_identical_bad_items_five_thousand_distinct_letters_within_the_cap(
+    unique_name: str, tmp_path: Path, free_port: int
+) -> None:
+    """The cap refuses the batch whole (413, nothing dead-lettered) until it is raised; then each
+    of 5,000 identical bad items gets its own dead letter id."""
+    body = json.dumps([{}] * 5000)
+    async with _serving(unique_name, tmp_path, free_port, max_batch_items=256) as (client, outputs, settings):
+        refused = await client.post("/", content=body, headers=BATCH)
+        assert refused.status_code == 413
+        assert outputs.topics.get(settings.topics.dlq, []) == []
+    async with _serving(unique_name, tmp_path, free_port, max_batch_items=5000) as (
+        client,
+        outputs,
+        settings,
+    ):
+        answer = await client.post("/", content=body, headers=BATCH)
+        assert answer.status_code == 400
+        letters = outputs.topics[settings.topics.dlq]
+        assert len(letters) == 5000 and len({letter.id for letter in letters}) == 5000
