@@ -30,6 +30,7 @@ from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.kserve.client import KServeClientSettings, Protocol
 from services.adapters.vectors.factory import make_index
 from services.adapters.vectors.settings import Backend, VectorSettings
+from services.core.scoring.policy import NeighboursFor
 from services.fraud.cases import FRAUD_CASE_SCHEMA, cases_from_frame
 from services.fraud.feast_repo import apply_definitions
 from services.model.artifact import ModelArtifact
@@ -73,7 +74,12 @@ class BenchEnv:
         )
 
     def scoring_settings(
-        self, prefix: str, protocol: Protocol, max_records: int, batch_timeout_ms: int
+        self,
+        prefix: str,
+        protocol: Protocol,
+        max_records: int,
+        batch_timeout_ms: int,
+        neighbours_for: str = "flagged",
     ) -> ScoringSettings:
         """Scoring settings whose topics and group start with `prefix`."""
         return ScoringSettings(
@@ -91,6 +97,7 @@ class BenchEnv:
             group_id=f"{prefix}-scoring",
             max_records=max_records,
             batch_timeout_ms=batch_timeout_ms,
+            neighbours_for=NeighboursFor(neighbours_for),
             http_port=0,
         )
 

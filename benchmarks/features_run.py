@@ -153,6 +153,10 @@ async def _measure(
     readers = {
         kind: FeastOnlineFeatures(store, context.feast.feature_service) for kind, store in stores.items()
     }
+    if "redis" in stores:  # the direct read beside Feast's own online API, same store
+        readers["redis, get_online_features"] = FeastOnlineFeatures(
+            stores["redis"], context.feast.feature_service, direct=False
+        )
     online = await time_online_reads(readers, context.payments, sizes, args.rounds, args.budget_s)
     pusher = RecordingPusher(FeastPusher(context.store, CARD_ROLLING_PUSH))
     try:

@@ -166,8 +166,8 @@ class ScoringRunner:
 
     async def start(self, topics: TopicSet) -> None:
         settings = self._env.scoring_settings(
-            topics.prefix, self._protocol, self._max_records, self._batch_timeout_ms
-        ).model_copy(update={"neighbours_for": self._neighbours_for})
+            topics.prefix, self._protocol, self._max_records, self._batch_timeout_ms, self._neighbours_for
+        )
         service = ScoringApp(settings, ingress="kafka")
         await service.start()
         self._service = service

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiobreaker import CircuitBreaker, CircuitBreakerError, CircuitBreakerState
 from opentelemetry import trace
-from opentelemetry.trace import Link, SpanKind, Tracer
+from opentelemetry.trace import SpanKind, Tracer
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from events import DecodeFailure, Event, HttpOrigin, KafkaOrigin, dead_letter_event
@@ -117,16 +117,17 @@ class ScoringRuntime:
         ]
         result = HandleResult(dead_letters=letters)
         if items:
-            links = [Link(ctx.get_span_context()) for ctx in _contexts(items)]
             with self._tracer.start_as_current_span(
                 "score batch",
                 kind=SpanKind.CONSUMER,
-                links=links,
                 attributes={
                     "messaging.batch.message_count": len(items),
                     "messaging.operation.type": "process",
                 },
-            ):
+            ) as batch_span:
+                if batch_span.is_recording():  # links cost a parse per event: only when kept
+                    for span in _contexts(items):
+                        batch_span.add_link(span.get_span_context())
                 batch = await self._score_isolating(items)
             result.scored = [self._traced(scored, batch) for scored in batch.scored]
             result.dead_letters += [

@@ -167,7 +167,7 @@ class ScoringSettings(BaseSettings):
                 sample_rate=self.explain_sample_rate,
             ),
             neighbours_k=self.vectors.k,
-            neighbours_for=self.neighbours_for,
+            neighbours_for=NeighboursFor(self.neighbours_for),
             degrade_without_neighbours=self.resilience.on_vectors_down == "degrade",
             features_timeout_s=self.features_timeout_s,
             model_timeout_s=self.model.timeout_s,

@@ -39,7 +39,7 @@ from services.core.ports import (
     VectorIndexPort,
 )
 from services.core.ports import Neighbour as FoundNeighbour
-from services.core.scoring.enrich import EnrichedRow, enrich_row
+from services.core.scoring.enrich import EnrichedRow, enrich_rows
 from services.core.scoring.policy import NeighboursFor, ScoringPolicy, StalePolicy
 
 
@@ -172,16 +172,15 @@ class ScoringPipeline:
                 "feast", f"online read timed out after {self.policy.features_timeout_s}s"
             ) from error
         rows: list[EnrichedRow | None] = []
-        for item, stored_row in zip(items, stored, strict=True):
-            payload = item.event.data
-            row = enrich_row(
-                payload,
-                stored_row,
-                self.model_info.feature_names,
-                self._request_features,
-                self.policy.freshness,
-                at=item.event.time,
-            )
+        enriched = enrich_rows(
+            [item.event.data for item in items],
+            stored,
+            self.model_info.feature_names,
+            self._request_features,
+            self.policy.freshness,
+            at=[item.event.time for item in items],
+        )
+        for item, row in zip(items, enriched, strict=True):
             if row.stale and self.policy.freshness.on_stale is StalePolicy.REJECT:
                 result.failures.append(
                     StageFailure(

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from events import KafkaOrigin
 from events.testing import sample_payment_event
+from services.adapters.tracing import make_tracer_provider
 from services.core.scoring.explain import ExplanationWorker
 from services.core.scoring.pipeline import ScoringItem, ScoringPipeline
 from services.core.scoring.policy import ScoringPolicy
@@ -102,3 +103,14 @@ async def test_an_event_without_context_starts_a_trace_the_sampler_keeps() -> No
     [span] = [span for span in exporter.get_finished_spans() if span.name == "score"]
     [prediction] = publish.sent["predictions"]
     assert prediction.traceparent is not None and f"{span.context.trace_id:032x}" in prediction.traceparent
+
+
+def test_a_provider_with_nowhere_to_send_spans_records_none() -> None:
+    idle = make_tracer_provider("rtinfer-test")
+    with idle.get_tracer("t").start_as_current_span("score") as span:
+        assert not span.is_recording()
+    exporter = InMemorySpanExporter()
+    kept = make_tracer_provider("rtinfer-test", extra=SimpleSpanProcessor(exporter))
+    with kept.get_tracer("t").start_as_current_span("score") as span:
+        assert span.is_recording()
+    assert [span.name for span in exporter.get_finished_spans()] == ["score"]
