@@ -134,7 +134,11 @@ class _NaiveScorer:
         mark = _lap(stage_ms, "enrich", started)
         score = float((await self.model.predict(matrix))[0])
         mark = _lap(stage_ms, "model", mark)
-        [found] = await self.index.search(self.embed(matrix), policy.neighbours_k)
+        # The same neighbours policy as the rtinfer variant: search only where it is wanted.
+        decision = policy.decision.decide(score)
+        found: list[FoundNeighbour] = []
+        if policy.neighbours_for.wants(decision, policy.explanation.reason(event.id, score, decision)):
+            [found] = await self.index.search(self.embed(matrix), policy.neighbours_k)
         mark = _lap(stage_ms, "vectors", mark)
         record = encode_kafka(self._prediction(event, row, score, found, stage_ms))
         _lap(stage_ms, "decide", mark)
