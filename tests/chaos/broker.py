@@ -17,14 +17,14 @@ from pathlib import Path
 from subprocess import Popen
 from typing import Literal
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer
 from pydantic import SecretStr
 
 from rtinfer.stack.manager import Stack
 from rtinfer.stack.process import StackError
 from rtinfer.stack.settings import KAFKA_SASL_MECHANISM, StackSettings
 from services.adapters.kafka.settings import KafkaSettings
+from tests.integration.kafka_helpers import topic_partitions
 from tests.servers import unavailable
 
 Listener = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -107,13 +107,7 @@ def dedicated_broker(state_dir: Path) -> Iterator[DedicatedBroker]:
 
 async def topic_size(bootstrap: str, topic: str) -> int:
     """Records in `topic` now: the sum of its end offsets (no transactions write to it)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [description] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in description["partitions"]]
+    partitions = await topic_partitions(bootstrap, topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
     try:

@@ -85,6 +85,17 @@ async def read_all(
     return records
 
 
+async def topic_partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
+    """The partitions of `topic`, from the admin client (no consumer group involved)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [description] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return [TopicPartition(topic, p["partition"]) for p in description["partitions"]]
+
+
 async def read_to_end(
     bootstrap: str, topic: str, *, read_committed: bool = False, timeout_s: float = 60.0
 ) -> list:  # type: ignore[type-arg]
@@ -96,13 +107,7 @@ async def read_to_end(
         enable_auto_commit=False,
         isolation_level="read_committed" if read_committed else "read_uncommitted",
     )
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [description] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in description["partitions"]]
+    partitions = await topic_partitions(bootstrap, topic)
     assert partitions, f"topic {topic} has no partitions"
     await consumer.start()
     records: list = []  # type: ignore[type-arg]

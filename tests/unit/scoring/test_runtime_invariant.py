@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Tracer
 
 from events import Event, KafkaOrigin
 from events.testing import sample_payment_event
@@ -81,7 +82,9 @@ async def _pipeline(model: FakeLinearModel, features: FakeFeatures, policy: Scor
     )
 
 
-async def _runtime(features: FakeFeatures, publish: RecordingPublisher) -> ScoringRuntime:
+async def _runtime(
+    features: FakeFeatures, publish: RecordingPublisher, tracer: Tracer | None = None
+) -> ScoringRuntime:
     model = FakeLinearModel()
     pipeline = await _pipeline(model, features, ScoringPolicy())
     worker = ExplanationWorker(model, lambda events: publish("explanations", events), (), source="//t")
@@ -90,7 +93,7 @@ async def _runtime(features: FakeFeatures, publish: RecordingPublisher) -> Scori
         worker,
         publish,
         OUTPUTS,
-        TracerProvider().get_tracer("test"),
+        tracer or TracerProvider().get_tracer("test"),
         ScoringMetrics(MeterProvider().get_meter("test")),
         retry_budget_s=0.05,
         retry_initial_s=0.01,

@@ -6,9 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
-import numpy as np
 import pytest
-from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -16,14 +14,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from events import KafkaOrigin
 from events.testing import sample_payment_event
 from services.adapters.tracing import make_tracer_provider
-from services.core.scoring.explain import ExplanationWorker
-from services.core.scoring.pipeline import ScoringItem, ScoringPipeline
-from services.core.scoring.policy import ScoringPolicy
-from services.fraud.request import payment_request_features
-from services.scoring.metrics import ScoringMetrics
-from services.scoring.runtime import Outputs, ScoringRuntime
-from tests.unit.scoring.fakes import FakeFeatures, FakeLinearModel, FakeVectors, hours
+from services.core.scoring.pipeline import ScoringItem
+from services.scoring.runtime import ScoringRuntime
+from tests.unit.scoring.fakes import FakeFeatures, hours
 from tests.unit.scoring.test_runtime_invariant import RecordingPublisher
+from tests.unit.scoring.test_runtime_invariant import _runtime as invariant_runtime
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -40,33 +35,8 @@ def _item(index: int, flags: str | None) -> ScoringItem:
 async def _runtime(exporter: InMemorySpanExporter, publish: RecordingPublisher) -> ScoringRuntime:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    model = FakeLinearModel()
     features = FakeFeatures({f"card-{i}": {"card_count_1h": 1.0} for i in range(10)}, NOW - hours(1))
-    pipeline = ScoringPipeline(
-        ScoringPolicy(),
-        await model.info(),
-        features,
-        model,
-        FakeVectors(),
-        embed=np.nan_to_num,
-        request_features=payment_request_features,
-        clock=lambda: NOW,
-    )
-    worker = ExplanationWorker(model, lambda events: publish("explanations", events), (), source="//t")
-    return ScoringRuntime(
-        pipeline,
-        worker,
-        publish,
-        Outputs("predictions", "explanations", "dlq"),
-        provider.get_tracer("test"),
-        ScoringMetrics(MeterProvider().get_meter("test")),
-        retry_budget_s=0.05,
-        retry_initial_s=0.01,
-        retry_max_s=0.02,
-        breaker_fail_max=3,
-        breaker_reset_s=5.0,
-        clock=lambda: NOW,
-    )
+    return await invariant_runtime(features, publish, provider.get_tracer("test"))
 
 
 async def test_only_sampled_events_get_spans_and_unsampled_pass_their_context_on() -> None:
