@@ -24,6 +24,7 @@ from rtinfer.stack.manager import Stack
 from rtinfer.stack.process import StackError
 from rtinfer.stack.settings import KAFKA_SASL_MECHANISM, StackSettings
 from services.adapters.kafka.settings import KafkaSettings
+from tests.chaos.streams import tail
 from tests.integration.kafka_helpers import topic_partitions
 from tests.servers import unavailable
 
@@ -117,7 +118,8 @@ async def topic_size(bootstrap: str, topic: str) -> int:
 
 
 async def grown(bootstrap: str, topic: str, at_least: int, process: Popen[bytes], log: Path) -> int:
-    """Wait until `topic` holds `at_least` records while `process` runs; returns the count."""
+    """Wait until `topic` holds `at_least` records while `process` runs; returns the count
+    (end offsets: cheap, and what a broker that may stop at any moment can answer)."""
     deadline = time.monotonic() + 120
     count = 0
     while time.monotonic() < deadline:
@@ -127,7 +129,3 @@ async def grown(bootstrap: str, topic: str, at_least: int, process: Popen[bytes]
         assert process.poll() is None, f"the scoring process died: {tail(log)}"
         await asyncio.sleep(0.2)
     raise AssertionError(f"only {count} of {at_least} records on {topic}: {tail(log)}")
-
-
-def tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-3000:]

@@ -8,7 +8,6 @@ import asyncio
 import logging
 import re
 import secrets
-import signal
 import subprocess
 import time
 import uuid
@@ -25,7 +24,8 @@ from rtinfer.producer.payments import payment_records
 from services.adapters.kafka.settings import KafkaSettings
 from services.scoring.settings import ScoringSettings
 from tests.chaos.audit import Audit, audit
-from tests.chaos.broker import DedicatedBroker, dedicated_broker, grown, tail, topic_size
+from tests.chaos.broker import DedicatedBroker, dedicated_broker, grown, topic_size
+from tests.chaos.streams import stop, tail
 from tests.integration.kafka_helpers import create_topics, read_to_end, wait_caught_up
 from tests.integration.scoring_env import ScoringEnv
 from tests.integration.scoring_process import start_scoring
@@ -68,12 +68,6 @@ async def _audit(broker: DedicatedBroker, settings: ScoringSettings, inputs: set
     predicted = await read_to_end(broker.plaintext, t.predictions)
     dead = await read_to_end(broker.plaintext, t.dlq)
     return audit(inputs, predicted, dead)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
 
 
 async def test_door_sasl_ssl_needs_the_ca(broker: DedicatedBroker, caplog: pytest.LogCaptureFixture) -> None:
@@ -119,7 +113,7 @@ async def test_t9_wrong_sasl_password_exits_clearly_without_secrets(
     except subprocess.TimeoutExpired:
         pytest.fail(f"still running {EXIT_BOUND_S:.0f}s after a refused login: {tail(log)}")
     finally:
-        _stop(process)
+        stop(process)
     exit_s = time.monotonic() - started
     output = log.read_text(errors="replace")
     chaos_report(exit_code=code, exit_s=round(exit_s, 1))
@@ -145,7 +139,7 @@ async def test_t9_right_credentials_over_sasl_ssl_score_everything(
     try:
         await _caught_up(broker, settings, 120, process, log)
     finally:
-        _stop(process)
+        stop(process)
     result = await _audit(broker, settings, set(payments["payment_id"]))
     chaos_report(**result.figures(), listener="SASL_SSL")
     assert result.lost == set()
@@ -179,7 +173,7 @@ async def test_t7_kafka_stopped_and_restarted_mid_stream(
         await _caught_up(broker, settings, 150, process, log)
         figures["recovery_s"] = round(time.monotonic() - back, 1)
     finally:
-        _stop(process)
+        stop(process)
     result = await _audit(broker, settings, set(payments["payment_id"]))
     chaos_report(**result.figures(), **figures)
     assert figures["at_stop"] < count, "the broker must stop mid-stream, not after the last prediction"

@@ -21,7 +21,8 @@ from rtinfer.producer.payments import payment_records
 from services.adapters.kafka.settings import KafkaSettings
 from tests.chaos.audit import audit
 from tests.chaos.hostile import hostile_records
-from tests.integration.kafka_helpers import create_topics, read_all, read_to_end, wait_caught_up
+from tests.chaos.streams import grown
+from tests.integration.kafka_helpers import create_topics, read_to_end, wait_caught_up
 from tests.integration.scoring_env import ScoringEnv
 from tests.integration.scoring_process import start_scoring
 
@@ -42,22 +43,6 @@ async def _produce_raw(
         await producer.stop()
 
 
-async def _grown(env: ScoringEnv, topic: str, at_least: int, log: Path, process: object) -> int:
-    """Wait until `topic` holds `at_least` records (any isolation level); returns the count."""
-    deadline = time.monotonic() + 120
-    count = 0
-    while time.monotonic() < deadline:
-        count = len(await read_all(env.kafka.bootstrap, topic, at_least, timeout_s=3))
-        if count >= at_least:
-            return count
-        assert process.poll() is None, _tail(log)  # type: ignore[attr-defined]
-    raise AssertionError(f"only {count} of {at_least} records on {topic}: {_tail(log)}")
-
-
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-3000:]
-
-
 async def _payments_in(env: ScoringEnv, settings: Any, count: int, source: str) -> None:
     """The scenario's topics, and its first `count` payments produced to its input topic."""
     t = settings.topics
@@ -76,7 +61,7 @@ async def _kill_mid_work(env: ScoringEnv, settings: Any, log: Path) -> None:
     for _ in range(KILLS):
         process = start_scoring(settings, log)
         try:
-            seen = await _grown(env, settings.topics.predictions, seen + 300, log, process)
+            seen = await grown(env, settings.topics.predictions, seen + 300, log, process)
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
