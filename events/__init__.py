@@ -4,12 +4,26 @@ Contracts only: nothing here does network or file I/O.
 """
 
 from events.build import (
+    comparison_report_event,
     drift_alert_event,
     drift_report_event,
     explanation_event,
     label_event,
     new_payment_event,
     prediction_event,
+    promotion_verdict_event,
+    shadow_prediction_event,
+)
+from events.comparison import (
+    BootstrapFigures,
+    ComparisonCounts,
+    MetricComparison,
+    ModelComparison,
+    PromotionRuleFigures,
+    PromotionVerdict,
+    RuleClause,
+    SegmentComparison,
+    Verdict,
 )
 from events.deadletter import dead_letter_event, original_input
 from events.deadletter_payload import (
@@ -35,12 +49,15 @@ from events.drift_alert import AlertMetric, DriftAlert, MonitorWindow
 from events.envelope import Event, EventError, TimeSource
 from events.http_binding import decode_http, encode_http, encode_http_batch
 from events.ids import (
+    comparison_report_id,
     deadletter_id,
     drift_alert_id,
     drift_report_id,
     explanation_id,
     label_id,
     prediction_id,
+    promotion_verdict_id,
+    shadow_prediction_id,
 )
 from events.kafka_binding import KafkaRecord, decode_kafka, encode_kafka
 from events.label import Label
@@ -55,9 +72,12 @@ from events.scoring import (
     FeatureUse,
     Neighbour,
     Prediction,
+    ShadowPrediction,
+    ShadowRole,
     TopContribution,
 )
 from events.types import (
+    COMPARISON_REPORT,
     DEADLETTER,
     DRIFT_ALERT,
     DRIFT_REPORT,
@@ -66,10 +86,13 @@ from events.types import (
     LABEL,
     PAYMENT_AUTHORIZED,
     PREDICTION,
+    PROMOTION_VERDICT,
+    SHADOW_PREDICTION,
     EventType,
 )
 
 __all__ = [
+    "COMPARISON_REPORT",
     "DEADLETTER",
     "DRIFT_ALERT",
     "DRIFT_REPORT",
@@ -78,10 +101,14 @@ __all__ = [
     "LABEL",
     "PAYMENT_AUTHORIZED",
     "PREDICTION",
+    "PROMOTION_VERDICT",
+    "SHADOW_PREDICTION",
     "AlertMetric",
     "AttributionDrift",
+    "BootstrapFigures",
     "CardType",
     "Channel",
+    "ComparisonCounts",
     "DeadLetter",
     "Decision",
     "DecodeFailure",
@@ -100,7 +127,9 @@ __all__ = [
     "KafkaOrigin",
     "KafkaRecord",
     "Label",
+    "MetricComparison",
     "Mode",
+    "ModelComparison",
     "MonitorWindow",
     "Neighbour",
     "Origin",
@@ -108,15 +137,24 @@ __all__ = [
     "Payment",
     "Performance",
     "Prediction",
+    "PromotionRuleFigures",
+    "PromotionVerdict",
     "RawInput",
     "ReasonCode",
+    "RuleClause",
     "ScoreDrift",
+    "ShadowPrediction",
+    "ShadowRole",
     "SegmentBias",
+    "SegmentComparison",
     "SegmentFigures",
     "TimeSource",
     "TopContribution",
     "Truncation",
+    "Verdict",
     "WindowCounts",
+    "comparison_report_event",
+    "comparison_report_id",
     "dead_letter_event",
     "deadletter_id",
     "decode_http",
@@ -136,4 +174,8 @@ __all__ = [
     "original_input",
     "prediction_event",
     "prediction_id",
+    "promotion_verdict_event",
+    "promotion_verdict_id",
+    "shadow_prediction_event",
+    "shadow_prediction_id",
 ]

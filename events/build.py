@@ -5,20 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from events.comparison import ModelComparison, PromotionVerdict
 from events.drift import DriftReport
 from events.drift_alert import DriftAlert
 from events.envelope import Event
-from events.ids import drift_alert_id, drift_report_id, explanation_id, label_id, prediction_id
+from events.ids import (
+    comparison_report_id,
+    drift_alert_id,
+    drift_report_id,
+    explanation_id,
+    label_id,
+    prediction_id,
+    promotion_verdict_id,
+    shadow_prediction_id,
+)
 from events.label import Label
 from events.payment import Payment
-from events.scoring import Explanation, Prediction
+from events.scoring import Explanation, Prediction, ShadowPrediction
 from events.types import (
+    COMPARISON_REPORT,
     DRIFT_ALERT,
     DRIFT_REPORT,
     EXPLANATION,
     LABEL,
     PAYMENT_AUTHORIZED,
     PREDICTION,
+    PROMOTION_VERDICT,
+    SHADOW_PREDICTION,
     event_type_of,
 )
 
@@ -43,6 +56,28 @@ def new_payment_event(
         traceparent=traceparent,
         tracestate=tracestate,
         data=payment,
+    )
+
+
+def shadow_prediction_event(
+    prediction: Event[Prediction], shadow: ShadowPrediction, *, source: str, time: datetime
+) -> Event[ShadowPrediction]:
+    """A shadow score beside `prediction`, linked to it by causationid (and to its input by
+    `input_id`); same subject, partition key and trace as the prediction."""
+    if shadow.prediction_id != prediction.id or shadow.input_id != prediction.data.input_id:
+        raise ValueError("shadow.prediction_id/input_id must name the deciding prediction and its input")
+    return Event(
+        id=shadow_prediction_id(prediction.id, shadow.model_name, shadow.model_version),
+        source=source,
+        type=SHADOW_PREDICTION,
+        time=time,
+        subject=prediction.subject,
+        dataschema=event_type_of(shadow).dataschema,
+        partitionkey=prediction.partitionkey,
+        traceparent=prediction.traceparent,
+        tracestate=prediction.tracestate,
+        causationid=prediction.id,
+        data=shadow,
     )
 
 
@@ -152,4 +187,41 @@ def drift_alert_event(report: Event[DriftReport], alert: DriftAlert, *, source: 
         partitionkey=alert.model_name,
         causationid=report.id,
         data=alert,
+    )
+
+
+def comparison_report_event(report: ModelComparison, *, source: str) -> Event[ModelComparison]:
+    """The event of one window's comparison: time = window end, subject and partition key =
+    the challenger's name (one challenger's reports stay in order)."""
+    window = report.window
+    return Event(
+        id=comparison_report_id(
+            (report.champion_name, report.champion_version),
+            (report.challenger_name, report.challenger_version),
+            window.start,
+            window.size_s,
+        ),
+        source=source,
+        type=COMPARISON_REPORT,
+        time=window.end,
+        subject=report.challenger_name,
+        dataschema=event_type_of(report).dataschema,
+        partitionkey=report.challenger_name,
+        data=report,
+    )
+
+
+def promotion_verdict_event(report: Event[ModelComparison], *, source: str) -> Event[PromotionVerdict]:
+    """The verdict carried by `report`, as an event of its own; causationid is the report's id."""
+    verdict = report.data.verdict
+    return Event(
+        id=promotion_verdict_id(report.id),
+        source=source,
+        type=PROMOTION_VERDICT,
+        time=report.time,
+        subject=verdict.challenger_name,
+        dataschema=event_type_of(verdict).dataschema,
+        partitionkey=verdict.challenger_name,
+        causationid=report.id,
+        data=verdict,
     )

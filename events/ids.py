@@ -21,6 +21,11 @@ def prediction_id(input_source: str, input_id: str, model_version: str) -> str:
     return _derive(input_source, input_id, model_version)
 
 
+def shadow_prediction_id(prediction_id: str, model_name: str, model_version: str) -> str:
+    """Id of the shadow score one model made beside the deciding prediction."""
+    return _derive("shadow", prediction_id, model_name, model_version)
+
+
 def explanation_id(prediction_id: str) -> str:
     """Id of the explanation of one prediction."""
     return _derive("explanation", prediction_id)
@@ -55,3 +60,22 @@ def drift_report_id(model_name: str, model_version: str, window_start: datetime,
 def drift_alert_id(report_id: str, metric: str, subject: str) -> str:
     """Id of one alert of a report; `subject` is the feature or segment attribute ("" for none)."""
     return _derive("drift-alert", report_id, metric, subject)
+
+
+def comparison_report_id(
+    champion: tuple[str, str], challenger: tuple[str, str], window_start: datetime, size_s: int
+) -> str:
+    """Id of the comparison of one challenger with the champion in one window; `champion` and
+    `challenger` are (name, version). A re-emitted comparison keeps its id."""
+    return _derive(
+        "comparison-report",
+        *champion,
+        *challenger,
+        window_start.astimezone(UTC).isoformat(),
+        str(size_s),
+    )
+
+
+def promotion_verdict_id(report_id: str) -> str:
+    """Id of the verdict of one comparison report."""
+    return _derive("promotion-verdict", report_id)

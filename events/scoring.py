@@ -108,3 +108,33 @@ class Explanation(Contract):
         if len({item.feature for item in self.top}) != len(self.top):
             raise ValueError("top lists a feature twice")
         return self
+
+
+class ShadowRole(StrEnum):
+    """Which side of a champion/challenger pair a shadow score comes from."""
+
+    CHALLENGER = "challenger"  # the usual case: a challenger scored in the champion's shadow
+    CHAMPION = "champion"  # canary: the challenger decided, the champion's score is the shadow
+
+
+class ShadowPrediction(Contract):
+    """A score that did not decide: one per input per model in the shadow of the deciding one.
+
+    Same input, same features as the deciding prediction (`prediction_id`), so the two are
+    comparable event by event once the input's label arrives.
+    """
+
+    input_id: NonEmptyStr = Field(description="CloudEvent id of the input")
+    input_source: NonEmptyStr = Field(description="CloudEvent source of the input")
+    prediction_id: NonEmptyStr = Field(description="CloudEvent id of the deciding prediction")
+    role: ShadowRole = Field(description="challenger, or champion when a canary challenger decided")
+    entity: dict[str, str] = Field(description="entity keys, as on the prediction")
+    score: Probability
+    decision: Decision = Field(description="what this model would have decided, by its own thresholds")
+    threshold: Probability = Field(description="this model's review threshold")
+    decline_at: Probability = Field(description="this model's decline threshold")
+    model_name: NonEmptyStr
+    model_version: NonEmptyStr
+    decided_by: NonEmptyStr = Field(description="model_name of the prediction that decided")
+    latency_ms: NonNegativeFloat | None = Field(default=None, description="this model's call")
+    segment: dict[str, str] = Field(default_factory=dict, description="as on the prediction")

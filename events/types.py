@@ -5,21 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from events.comparison import ModelComparison, PromotionVerdict
 from events.contract import Contract
 from events.deadletter_payload import DeadLetter
 from events.drift import DriftReport
 from events.drift_alert import DriftAlert
 from events.label import Label
 from events.payment import Payment
-from events.scoring import Explanation, Prediction
+from events.scoring import Explanation, Prediction, ShadowPrediction
 
 PAYMENT_AUTHORIZED = "dev.rtinfer.payment.authorized.v1"
 PREDICTION = "dev.rtinfer.prediction.v1"
 EXPLANATION = "dev.rtinfer.explanation.v1"
+SHADOW_PREDICTION = "dev.rtinfer.prediction.shadow.v1"
 DEADLETTER = "dev.rtinfer.deadletter.v2"
 LABEL = "dev.rtinfer.label.v1"
 DRIFT_REPORT = "dev.rtinfer.drift.report.v1"
 DRIFT_ALERT = "dev.rtinfer.drift.alert.v1"
+COMPARISON_REPORT = "dev.rtinfer.comparison.report.v1"
+PROMOTION_VERDICT = "dev.rtinfer.promotion.verdict.v1"
 
 # An identifier (the JSON Schema `$id`), never fetched at run time.
 SCHEMA_BASE_URI = "https://rtinfer.dev/schemas/"
@@ -63,6 +67,11 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType(PREDICTION, Prediction, "a model scored an input event"),
         EventType(EXPLANATION, Explanation, "feature attributions of one prediction"),
         EventType(
+            SHADOW_PREDICTION,
+            ShadowPrediction,
+            "a champion's or challenger's score that did not decide (shadow or canary scoring)",
+        ),
+        EventType(
             DEADLETTER, DeadLetter, "an input that could not be processed, kept whole", None, "first_seen"
         ),
         EventType(
@@ -80,6 +89,20 @@ EVENT_TYPES: dict[str, EventType] = {
             DriftAlert,
             "a monitoring threshold crossed in one window",
             "model_name",
+            "window.end",
+        ),
+        EventType(
+            COMPARISON_REPORT,
+            ModelComparison,
+            "a champion and a challenger compared on the same labelled inputs of one window",
+            "challenger_name",
+            "window.end",
+        ),
+        EventType(
+            PROMOTION_VERDICT,
+            PromotionVerdict,
+            "promote, keep or not enough evidence: a challenger judged in one window",
+            "challenger_name",
             "window.end",
         ),
     )

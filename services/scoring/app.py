@@ -23,7 +23,9 @@ from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
 from services.adapters.tracing import make_tracer_provider
 from services.core.model_metadata import ArtifactMetadata
-from services.core.ports import EventPublisher, FeaturesPort, ModelPort, VectorIndexPort
+from services.core.ports import EventPublisher, FeaturesPort, ModelInfo, ModelPort, VectorIndexPort
+from services.core.scoring.challengers import ChallengerPolicy
+from services.scoring.challengers import GuardedChallenger, challenger_policy
 from services.scoring.collaborators import (
     StartupError,
     build_runtime,
@@ -94,6 +96,7 @@ class ScoringApp:
         self._transactions: TransactionalPublisher | None = None
         self._http: uvicorn.Server | None = None
         self._http_task: asyncio.Task[None] | None = None
+        self._challengers: list[GuardedChallenger] = []
 
     @property
     def runtime(self) -> ScoringRuntime:
@@ -153,6 +156,7 @@ class ScoringApp:
         vectors = self._injected_vectors
         self._vectors = default_vectors(settings) if isinstance(vectors, str) else vectors
         info = await served_model_info(model, metadata, settings)
+        challengers, self._challengers = self._make_challengers(settings, metadata, info)
         runtime = build_runtime(
             settings,
             metadata,
@@ -164,6 +168,8 @@ class ScoringApp:
             tracer=self.tracer_provider.get_tracer("rtinfer.scoring"),
             metrics=self.metrics,
             clock=self._clock,
+            challengers=challengers,
+            explainers={guard.name: guard.port for guard in self._challengers},
         )
         runtime.explanations.start()
         self.metrics.observe(
@@ -172,6 +178,29 @@ class ScoringApp:
         self.metrics.observe("rtinfer.breaker.state", lambda: {(): 1.0 if runtime.breaker_open else 0.0}, "1")
         self._runtime = runtime
         return runtime
+
+    def _make_challengers(
+        self, settings: ScoringSettings, metadata: ArtifactMetadata, info: ModelInfo
+    ) -> tuple[ChallengerPolicy | None, list[GuardedChallenger]]:
+        if not settings.challengers:
+            return None, []
+        policy, guarded = challenger_policy(
+            settings,
+            settings.policy(metadata.thresholds.review, metadata.thresholds.decline).decision,
+            tuple(info.feature_names),
+        )
+        self.metrics.observe(
+            "rtinfer.shadow.breaker.state",
+            lambda: {(("model", guard.name),): 1.0 if guard.breaker_open else 0.0 for guard in guarded},
+            "1",
+        )
+        log.info(
+            "challengers: %s; canary %s at %.1f%% of entities",
+            ", ".join(guard.name for guard in guarded),
+            policy.canary or "off",
+            100 * policy.canary_share,
+        )
+        return policy, guarded
 
     async def _start_http(self) -> None:
         app = build_http_app(
@@ -255,6 +284,8 @@ class ScoringApp:
         await self.runtime.explanations.stop()
         if self._model is not None:
             await self._model.close()
+        for challenger in self._challengers:
+            await challenger.port.close()
         close_features = getattr(self._features, "close", None)
         if close_features is not None:
             await close_features()

@@ -4,7 +4,7 @@ metadata, the default feature store, model client and vector index, and the scor
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from opentelemetry.trace import Tracer
@@ -18,6 +18,7 @@ from services.core.ports import (
     RequestFeatureFn,
     VectorIndexPort,
 )
+from services.core.scoring.challengers import ChallengerPolicy
 from services.core.scoring.explain import ExplanationWorker
 from services.core.scoring.pipeline import ScoringPipeline
 from services.scoring.metrics import ScoringMetrics
@@ -99,11 +100,15 @@ def build_runtime(
     tracer: Tracer,
     metrics: ScoringMetrics,
     clock: Callable[[], datetime],
+    challengers: ChallengerPolicy | None = None,
+    explainers: Mapping[str, ModelPort] | None = None,
 ) -> ScoringRuntime:
     """The pipeline, its explanation worker (not started yet) and the runtime around both.
 
     Args:
         vectors: the vector index, or None to score without neighbours.
+        challengers: models scored beside the champion (shadow, canary).
+        explainers: by model name, the model explaining predictions a challenger decided.
     """
     policy = settings.policy(metadata.thresholds.review, metadata.thresholds.decline)
     pipeline = ScoringPipeline(
@@ -115,6 +120,7 @@ def build_runtime(
         metadata.scaler.embed,
         load_request_features(settings.request_features),
         clock,
+        challengers,
     )
     topics = settings.topics
     worker = ExplanationWorker(
@@ -125,13 +131,14 @@ def build_runtime(
         top_k=policy.top_contributions,
         capacity=settings.explain_queue,
         clock=clock,
+        explainers=explainers,
     )
     resilience = settings.resilience
     return ScoringRuntime(
         pipeline,
         worker,
         publish,
-        Outputs(topics.predictions, topics.explanations, topics.dlq),
+        Outputs(topics.predictions, topics.explanations, topics.dlq, topics.shadow_predictions),
         tracer,
         metrics,
         retry_budget_s=resilience.retry_budget_s,

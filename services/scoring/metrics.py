@@ -28,6 +28,19 @@ class ScoringMetrics:
         self.end_to_end = meter.create_histogram(
             "rtinfer.event_to_prediction.duration", unit="s", description="event time to prediction"
         )
+        self.shadow_produced = meter.create_counter(
+            "rtinfer.shadow.predictions", unit="{message}", description="shadow predictions sent"
+        )
+        self.shadow_missing = meter.create_counter(
+            "rtinfer.shadow.missing",
+            unit="{message}",
+            description="inputs a challenger gave no score for, by model and reason",
+        )
+        self.canary_decided = meter.create_counter(
+            "rtinfer.canary.decided",
+            unit="{message}",
+            description="predictions the canary challenger decided",
+        )
         self._meter = meter
 
     def observe(
@@ -46,6 +59,13 @@ class ScoringMetrics:
         self.produced.add(len(batch.scored))
         if batch.degraded:
             self.degraded.add(batch.degraded)
+        for (model, reason), rows in batch.shadow_missing.items():
+            self.shadow_missing.add(rows, {"model": model, "reason": reason})
+        if batch.canary_decided:
+            self.canary_decided.add(batch.canary_decided)
+        shadows = sum(len(scored.shadows) for scored in batch.scored)
+        if shadows:
+            self.shadow_produced.add(shadows)
         for stage, ms in batch.stage_ms.items():
             self.stage_latency.record(ms, {"stage": stage})
         for scored in batch.scored:

@@ -58,6 +58,7 @@ class Outputs:
     predictions: str
     explanations: str
     dlq: str
+    shadow_predictions: str = "predictions.shadow"
 
 
 class ScoringRuntime:
@@ -147,6 +148,9 @@ class ScoringRuntime:
         predictions = [scored.prediction for scored in result.scored]
         if predictions:
             await self._publish_or_pause(self._outputs.predictions, predictions, publish)
+        shadows = [shadow for scored in result.scored for shadow in scored.shadows]
+        if shadows:
+            await self._publish_or_pause(self._outputs.shadow_predictions, shadows, publish)
         if result.dead_letters:
             await self._publish_or_pause(self._outputs.dlq, result.dead_letters, publish)
         self.metrics.dead_lettered.add(len(result.dead_letters))
@@ -232,7 +236,8 @@ class ScoringRuntime:
                 self._tracer.start_span(f"stage {stage}", start_time=start_ns).end(end_time=end_ns)
             parent = traceparent_of(span)
         prediction = dataclasses.replace(scored.prediction, traceparent=parent)
-        return dataclasses.replace(scored, prediction=prediction)
+        shadows = tuple(dataclasses.replace(shadow, traceparent=parent) for shadow in scored.shadows)
+        return dataclasses.replace(scored, prediction=prediction, shadows=shadows)
 
 
 def _internal_failure(item: ScoringItem, error: Exception) -> StageFailure:
@@ -254,6 +259,11 @@ def _merged(first: BatchResult, second: BatchResult) -> BatchResult:
         stage_ms=stage_ms,
         stage_ns=stage_ns,
         degraded=first.degraded + second.degraded,
+        shadow_missing={
+            key: first.shadow_missing.get(key, 0) + second.shadow_missing.get(key, 0)
+            for key in {*first.shadow_missing, *second.shadow_missing}
+        },
+        canary_decided=first.canary_decided + second.canary_decided,
     )
 
 

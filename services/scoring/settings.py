@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.adapters.feast.settings import FeastSettings
@@ -30,6 +30,32 @@ class Topics(BaseModel):
     predictions: str = "predictions"
     explanations: str = "explanations"
     dlq: str = "payments.dlq"
+    shadow_predictions: str = "predictions.shadow"
+
+
+class ChallengerSettings(BaseModel):
+    """A model scored beside the champion on every micro-batch (shadow), or deciding a share of
+    entities (canary). Its failures and slowness never reach the champion's predictions."""
+
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
+
+    name: str = Field(min_length=1, description="the model's name on the model server")
+    url: str | None = Field(
+        default=None, description="its model server (REST URL, or host:port for gRPC); default the champion's"
+    )
+    protocol: Literal["rest", "grpc"] | None = Field(default=None, description="default the champion's")
+    review_at: float | None = Field(
+        default=None, ge=0, le=1, description="default: model_dir's, else the champion's"
+    )
+    decline_at: float | None = Field(
+        default=None, ge=0, le=1, description="default: model_dir's, else the champion's"
+    )
+    model_dir: Path | None = Field(default=None, description="its artifact (metadata.json): thresholds")
+    timeout_s: float = Field(
+        default=0.5, gt=0, description="per call; a late answer is a missing shadow score"
+    )
+    breaker_fail_max: int = Field(default=3, ge=1, description="consecutive failures that open its breaker")
+    breaker_reset_s: float = Field(default=10.0, gt=0, description="open breaker: time before a trial call")
 
 
 class Resilience(BaseModel):
@@ -121,6 +147,27 @@ class ScoringSettings(BaseSettings):
         description="which predictions carry labelled neighbours: all | flagged (review, decline) | "
         "explained | none; the vector search runs for those rows only",
     )
+    challengers: list[ChallengerSettings] = Field(
+        default_factory=list,
+        description="models scored beside the champion (JSON list); each emits shadow predictions",
+    )
+    canary_share: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of entities the canary challenger decides (0: shadow only)",
+    )
+    canary_model: str | None = Field(
+        default=None, description="the challenger deciding the canary share; default the first"
+    )
+    canary_key: str = Field(
+        default="card_id", description="payload field whose hash puts an entity on one side"
+    )
+    shadow_wait_s: float = Field(
+        default=0.05,
+        ge=0,
+        description="how long a batch waits for the challengers once the champion answered",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8090, description="push ingress, /healthz, /readyz, /metrics")
     http_max_in_flight: int = Field(default=64, description="concurrent push requests before 429")
@@ -142,6 +189,24 @@ class ScoringSettings(BaseSettings):
         default=30.0, gt=0, description="readiness fails when no Kafka batch could be committed for this long"
     )
     source: str = "/rtinfer/scoring"
+
+    @model_validator(mode="after")
+    def _canary_names_a_challenger(self) -> ScoringSettings:
+        names = [challenger.name for challenger in self.challengers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"challenger names repeat: {names}")
+        if self.canary_model is not None and self.canary_model not in names:
+            raise ValueError(f"canary_model {self.canary_model!r} is not one of the challengers {names}")
+        if self.canary_share > 0 and not names:
+            raise ValueError("canary_share > 0 needs a challenger (RTINFER_SCORING_CHALLENGERS)")
+        return self
+
+    @property
+    def canary(self) -> str | None:
+        """The challenger deciding the canary share, when there is a share."""
+        if self.canary_share <= 0 or not self.challengers:
+            return None
+        return self.canary_model or self.challengers[0].name
 
     @field_validator("vectors")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -93,8 +93,10 @@ class ExplanationWorker:
         capacity: int = 10_000,
         batch_size: int = 256,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        explainers: Mapping[str, ModelPort] | None = None,
     ) -> None:
         self._model = model
+        self._explainers = dict(explainers or {})
         self._sink = sink
         self._names = tuple(feature_names)
         self._source = source
@@ -156,7 +158,7 @@ class ExplanationWorker:
                 for _ in batch:
                     self._queue.task_done()
 
-    async def _explain_with_retry(self, matrix: FloatMatrix, rows: int) -> Explanations:
+    async def _explain_with_retry(self, model: ModelPort, matrix: FloatMatrix, rows: int) -> Explanations:
         """Three attempts, 0.5 s then 1 s apart; the last DependencyError is raised."""
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(DependencyError),
@@ -167,7 +169,7 @@ class ExplanationWorker:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._model.explain(matrix)
+                return await model.explain(matrix)
         raise AssertionError("unreachable: tenacity reraises the last error")
 
     def _delayed(self, state: RetryCallState, rows: int) -> None:
@@ -176,9 +178,20 @@ class ExplanationWorker:
         log.warning("explain failed (attempt %d): %s", state.attempt_number, error)
 
     async def _explain(self, batch: list[Scored]) -> None:
+        """Each prediction explained by the model that made it (a canary challenger's by its own)."""
+        if not self._explainers:
+            await self._explain_by(self._model, batch)
+            return
+        by_model: dict[str, list[Scored]] = {}
+        for item in batch:
+            by_model.setdefault(item.prediction.data.model_name, []).append(item)
+        for name, items in by_model.items():
+            await self._explain_by(self._explainers.get(name, self._model), items)
+
+    async def _explain_by(self, model: ModelPort, batch: list[Scored]) -> None:
         matrix = np.stack([item.features for item in batch]).astype(np.float32)
         try:
-            result = await self._explain_with_retry(matrix, len(batch))
+            result = await self._explain_with_retry(model, matrix, len(batch))
         except DependencyError:
             self.counters.dropped += len(batch)
             return

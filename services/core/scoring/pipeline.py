@@ -27,7 +27,10 @@ from events import (
     KafkaOrigin,
     Neighbour,
     Prediction,
+    ShadowPrediction,
+    ShadowRole,
     prediction_event,
+    shadow_prediction_event,
 )
 from services.core.errors import DependencyError, DependencyUnavailable
 from services.core.ports import (
@@ -39,6 +42,13 @@ from services.core.ports import (
     VectorIndexPort,
 )
 from services.core.ports import Neighbour as FoundNeighbour
+from services.core.scoring.challengers import (
+    Challenger,
+    ChallengerPolicy,
+    ShadowCalls,
+    ShadowScores,
+    canary_side,
+)
 from services.core.scoring.enrich import EnrichedRow, enrich_rows
 from services.core.scoring.policy import NeighboursFor, ScoringPolicy, StalePolicy
 
@@ -69,6 +79,7 @@ class Scored:
     prediction: Event[Prediction]
     features: npt.NDArray[np.float32]  # the model input row
     explain: ExplainReason | None
+    shadows: tuple[Event[ShadowPrediction], ...] = ()  # one per challenger that answered
 
 
 @dataclass
@@ -78,6 +89,8 @@ class BatchResult:
     stage_ms: dict[str, float] = field(default_factory=dict)
     stage_ns: dict[str, tuple[int, int]] = field(default_factory=dict)  # wall-clock start, end
     degraded: int = 0
+    shadow_missing: dict[tuple[str, str], int] = field(default_factory=dict)  # (model, reason) -> rows
+    canary_decided: int = 0
 
 
 class ScoringPipeline:
@@ -91,8 +104,10 @@ class ScoringPipeline:
         embed: Embedder,
         request_features: RequestFeatureFn,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        challengers: ChallengerPolicy | None = None,
     ) -> None:
         self.policy = policy
+        self.challengers = challengers or ChallengerPolicy()
         self.model_info = model_info
         self._features = features
         self._model = model
@@ -121,6 +136,7 @@ class ScoringPipeline:
             scored = self._output(item, row, found, index, result.stage_ms)
             result.scored.append(scored)
             result.degraded += bool(scored.prediction.data.degraded)
+        result.canary_decided = sum(found.canary)
         result.stage_ms["decide"] = _ms(decided)
         result.stage_ns["decide"] = (decided_wall, time.time_ns())
         result.stage_ms["total"] = _ms(started)
@@ -134,19 +150,38 @@ class ScoringPipeline:
     ) -> _Found:
         """Model scores for every row, and neighbours for the rows the policy wants them for.
 
-        `all`: one search for the whole batch, concurrent with the model call. Otherwise the
-        search runs after the model, for the chosen rows only (most payments are approved and
-        nobody looks at their neighbours), or not at all."""
+        The challengers (if any) are asked concurrently with the champion and waited for at most
+        `ChallengerPolicy.wait_s` after it. `all`: one search for the whole batch, concurrent
+        with the model call. Otherwise the search runs after the decisions, for the chosen rows
+        only (most payments are approved and nobody looks at their neighbours), or not at all."""
         policy = self.policy
         wants_all = policy.neighbours_for is NeighboursFor.ALL and self._vectors is not None
-        scores, neighbours = await self._predict_and_search(matrix, result, search=wants_all)
-        decisions = [policy.decision.decide(float(score)) for score in scores]
+        calls = ShadowCalls(self.challengers.challengers, matrix) if self.challengers.challengers else None
+        try:
+            champion, neighbours = await self._predict_and_search(matrix, result, search=wants_all)
+        except BaseException:
+            if calls is not None:
+                calls.cancel()
+            raise
+        shadow = await calls.collect(self.challengers.wait_s, len(keep)) if calls else ShadowScores()
+        for name, reason in shadow.missing.items():
+            result.shadow_missing[(name, reason)] = result.shadow_missing.get((name, reason), 0) + len(keep)
+        canary = self._canary_rows(keep, shadow)
+        scores = champion
+        decide = [policy.decision] * len(keep)
+        if any(canary):
+            assert self.challengers.canary is not None
+            canary_policy = self._challenger(self.challengers.canary).decision
+            scores = np.where(np.asarray(canary), shadow.scores[self.challengers.canary], champion)
+            decide = [canary_policy if side else policy.decision for side in canary]
+        decisions = [rule.decide(float(score)) for rule, score in zip(decide, scores, strict=True)]
         explains = [
             policy.explanation.reason(item.event.id, float(score), decision)
             for (item, _), score, decision in zip(keep, scores, decisions, strict=True)
         ]
+        found = _Found(scores, decisions, explains, {}, set(), champion, shadow, canary)
         if self._vectors is None or policy.neighbours_for is NeighboursFor.NONE:
-            return _Found(scores, decisions, explains, {}, set())
+            return found
         if wants_all:
             wanted = list(range(len(keep)))
         else:
@@ -157,8 +192,25 @@ class ScoringPipeline:
             ]
             neighbours = await self._search(matrix[wanted], result) if wanted else []
         if neighbours is None:  # the search failed and the policy degrades
-            return _Found(scores, decisions, explains, {}, set(wanted))
-        return _Found(scores, decisions, explains, dict(zip(wanted, neighbours, strict=True)), set())
+            found.missing = set(wanted)
+        else:
+            found.neighbours = dict(zip(wanted, neighbours, strict=True))
+        return found
+
+    def _canary_rows(self, keep: list[tuple[ScoringItem, EnrichedRow]], shadow: ShadowScores) -> list[bool]:
+        """Which rows the canary challenger decides: its share of entities, when it answered (else
+        the champion decides the whole batch, and the canary's missing score is counted)."""
+        challengers = self.challengers
+        if not challengers.canary_on or challengers.canary not in shadow.scores:
+            return [False] * len(keep)
+        key, share = challengers.canary_key, challengers.canary_share
+        return [canary_side(str(getattr(item.event.data, key, "")), share) for item, _ in keep]
+
+    def _challenger(self, name: str) -> Challenger:
+        for challenger in self.challengers.challengers:
+            if challenger.model.name == name:
+                return challenger
+        raise KeyError(name)
 
     async def _enrich(self, items: Sequence[ScoringItem], result: BatchResult) -> list[EnrichedRow | None]:
         keys = self.policy.entity_keys
@@ -245,6 +297,13 @@ class ScoringPipeline:
         payload = item.event.data
         score = float(found.scores[index])
         decision, explain = found.decisions[index], found.explains[index]
+        by_canary = found.canary[index]
+        decider = self._challenger_info(self.challengers.canary) if by_canary else self.model_info
+        threshold = (
+            self._challenger(self.challengers.canary or "").decision.review_at
+            if by_canary
+            else policy.decision.review_at
+        )
         degraded = []
         if index in found.missing:
             degraded.append(Degraded.NO_NEIGHBOURS.value)
@@ -252,29 +311,86 @@ class ScoringPipeline:
             degraded.append(Degraded.STALE_FEATURES.value)
         if row.defaulted:
             degraded.append(Degraded.DEFAULTED_FEATURES.value)
+        entity = {join_key: str(getattr(payload, name)) for name, join_key in policy.entity_keys}
+        segment = {
+            name: str(getattr(payload, name)) for name in policy.segment_fields if hasattr(payload, name)
+        }
         prediction = Prediction(
             input_id=item.event.id,
             input_source=item.event.source,
-            entity={join_key: str(getattr(payload, name)) for name, join_key in policy.entity_keys},
+            entity=entity,
             score=min(max(score, 0.0), 1.0),
             decision=decision,
-            threshold=policy.decision.review_at,
-            model_name=self.model_info.name,
-            model_version=self.model_info.version,
+            threshold=threshold,
+            model_name=decider.name,
+            model_version=decider.version,
             features=row.uses,
             neighbours=_neighbours(found.neighbours[index]) if index in found.neighbours else [],
             degraded=degraded,
             latency_ms={name: round(ms, 3) for name, ms in stage_ms.items()},
-            segment={
-                name: str(getattr(payload, name)) for name in policy.segment_fields if hasattr(payload, name)
-            },
+            segment=segment,
             explained=explain is not None,
         )
-        event = prediction_event(item.event, prediction, source=policy.source, time=self._clock())
-        return Scored(item, event, np.asarray(row.vector, dtype=np.float32), explain)
+        now = self._clock()
+        event = prediction_event(item.event, prediction, source=policy.source, time=now)
+        shadows = (
+            tuple(self._shadows(event, found, index, by_canary, entity, segment, now))
+            if found.shadow.scores
+            else ()
+        )
+        return Scored(item, event, np.asarray(row.vector, dtype=np.float32), explain, shadows)
+
+    def _shadows(
+        self,
+        prediction: Event[Prediction],
+        found: _Found,
+        index: int,
+        by_canary: bool,
+        entity: dict[str, str],
+        segment: dict[str, str],
+        now: datetime,
+    ) -> list[Event[ShadowPrediction]]:
+        """One shadow score per challenger that answered; for a row the canary decided, the
+        champion's score takes the canary's place."""
+        shadows = []
+        for challenger in self.challengers.challengers:
+            name = challenger.model.name
+            if name not in found.shadow.scores:
+                continue
+            if by_canary and name == self.challengers.canary:
+                info, rule, role = self.model_info, self.policy.decision, ShadowRole.CHAMPION
+                score, latency = float(found.champion[index]), prediction.data.latency_ms.get("model")
+            else:
+                info, rule, role = self._challenger_info(name), challenger.decision, ShadowRole.CHALLENGER
+                score, latency = float(found.shadow.scores[name][index]), found.shadow.latency_ms.get(name)
+            score = min(max(score, 0.0), 1.0)
+            shadow = ShadowPrediction(
+                input_id=prediction.data.input_id,
+                input_source=prediction.data.input_source,
+                prediction_id=prediction.id,
+                role=role,
+                entity=entity,
+                score=score,
+                decision=rule.decide(score),
+                threshold=rule.review_at,
+                decline_at=rule.decline_at,
+                model_name=info.name,
+                model_version=info.version,
+                decided_by=prediction.data.model_name,
+                latency_ms=None if latency is None else round(latency, 3),
+                segment=segment,
+            )
+            shadows.append(shadow_prediction_event(prediction, shadow, source=self.policy.source, time=now))
+        return shadows
+
+    def _challenger_info(self, name: str | None) -> ModelInfo:
+        info = self._challenger(name or "").model.info()
+        if info is None:  # it answered for this batch, so its info is known
+            raise RuntimeError(f"challenger {name} answered before its metadata was read")
+        return info
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Found:
     """What the model and the vector search said about the kept rows of a batch."""
 
@@ -283,6 +399,9 @@ class _Found:
     explains: list[ExplainReason | None]
     neighbours: dict[int, list[FoundNeighbour]]  # row index -> its neighbours (the rows searched)
     missing: set[int]  # rows that should have had neighbours but the search failed
+    champion: npt.NDArray[np.float64]  # the champion's scores (== scores where it decided)
+    shadow: ShadowScores  # what the challengers said
+    canary: list[bool]  # rows the canary challenger decided
 
 
 def _neighbours(found: list[FoundNeighbour]) -> list[Neighbour]:
