@@ -27,7 +27,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from events import DEADLETTER, EXPLANATION, PAYMENT_AUTHORIZED, PREDICTION
+from events import DEADLETTER, EXPLANATION, PAYMENT_AUTHORIZED, PREDICTION, SHADOW_PREDICTION
 from events.schemas import generate
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
@@ -64,6 +64,12 @@ def _brokers() -> list[KafkaBroker]:
     for topic, type_name, text in [
         (topics.predictions, PREDICTION, "one prediction per payment, keyed by card id"),
         (topics.explanations, EXPLANATION, "exact TreeSHAP explanations, linked by prediction id"),
+        (
+            topics.shadow_predictions,
+            SHADOW_PREDICTION,
+            "scores of the models that did not decide (challengers; the champion for canary entities), "
+            "linked by prediction id",
+        ),
         (topics.dlq, DEADLETTER, "inputs that cannot be scored, with reason and origin"),
     ]:
         scoring_broker.publisher(topic, title=f"scoring-{topic}", description=f"{text} ({type_name})")
@@ -95,6 +101,7 @@ def build_document() -> dict[str, Any]:
     # Checked in this order: "payments.dlq" is a dead-letter channel, not a payments one.
     payload_of = {
         "dlq": DEADLETTER,
+        "shadow": SHADOW_PREDICTION,
         "predictions": PREDICTION,
         "explanations": EXPLANATION,
         "payments": PAYMENT_AUTHORIZED,

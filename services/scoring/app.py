@@ -7,7 +7,7 @@ import asyncio
 import gc
 import logging
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -56,6 +56,8 @@ class ScoringApp:
         vectors: an injected index, None for no neighbours, or "default" (from settings).
         publisher: how outputs reach Kafka; default aiokafka directly. Pass a
             BrokerPublisher to publish through `broker` (its in-memory test mode).
+        challengers: injected challenger models by name (each still needs its entry in
+            settings.challengers); default a KServe client per challenger.
     """
 
     def __init__(
@@ -70,8 +72,10 @@ class ScoringApp:
         tracer_provider: TracerProvider | None = None,
         publisher: EventPublisher | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        challengers: Mapping[str, ModelPort] | None = None,
     ) -> None:
         self.settings = settings
+        self._injected_challengers = dict(challengers or {})
         self.ingress = ingress
         self.broker = broker or make_broker(settings.kafka, "scoring", linger_ms=2)
         self.publisher = publisher or AiokafkaPublisher(
@@ -188,6 +192,7 @@ class ScoringApp:
             settings,
             settings.policy(metadata.thresholds.review, metadata.thresholds.decline).decision,
             tuple(info.feature_names),
+            self._injected_challengers,
         )
         self.metrics.observe(
             "rtinfer.shadow.breaker.state",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 
 import numpy as np
@@ -104,8 +105,10 @@ def challenger_policy(
     settings: ScoringSettings,
     champion: DecisionPolicy,
     feature_names: tuple[str, ...],
+    injected: Mapping[str, ModelPort] | None = None,
 ) -> tuple[ChallengerPolicy, list[GuardedChallenger]]:
-    """The challengers of `settings`, each a client of its model server behind its guard."""
+    """The challengers of `settings`, each a client of its model server (or the injected model of
+    that name) behind its guard."""
     from services.adapters.kserve.client import KServeModelClient
 
     guarded, challengers = [], []
@@ -119,7 +122,7 @@ def challenger_policy(
                 "rest_url": None if item.url else settings.model.rest_url,
             }
         )
-        client = KServeModelClient.from_settings(model_settings)
+        client = (injected or {}).get(item.name) or KServeModelClient.from_settings(model_settings)
         guard = GuardedChallenger(item.name, client, feature_names, item)
         guarded.append(guard)
         challengers.append(Challenger(guard, _thresholds(item, champion)))

@@ -39,6 +39,7 @@ class ScoringEnv:
     feast: FeastSettings
     vectors: VectorSettings
     kafka: KafkaEndpoint
+    training: pd.DataFrame | None = None  # the point-in-time frame the artifact was trained on
 
     def settings(self, suffix: str, **overrides: object) -> ScoringSettings:
         """Scoring settings with topics and group unique to one test."""
@@ -53,6 +54,7 @@ class ScoringEnv:
                 predictions=f"{prefix}-predictions",
                 explanations=f"{prefix}-explanations",
                 dlq=f"{prefix}-dlq",
+                shadow_predictions=f"{prefix}-shadow",
             ),
             "model_dir": self.model_dir,
             "group_id": f"{prefix}-scoring",
@@ -100,6 +102,7 @@ def scoring_env(
             feast,
             vectors,
             kafka,
+            frame,
         )
 
 
