@@ -63,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
     vectors = VectorSettings(
         backend="milvus", collection="DemoCases", milvus_path=(work / "cases.db").resolve()
     )
+    challenger_act = None
     if args.stack == "native":
         from rtinfer.demo.native import stream_native
 
@@ -74,7 +75,14 @@ def _run(args: argparse.Namespace) -> int:
 
         scoring, writer = embedded_settings(feast, vectors, work / "model")
         state = asyncio.run(seeded_state(history))
-        result = asyncio.run(stream_embedded(stream, scoring, writer, InProcessModel(artifact), state))
+        if args.drift == "new-pattern":
+            from rtinfer.demo.challenger import stream_with_challenger
+
+            result, challenger_act = stream_with_challenger(
+                stream, history, feast, scoring, writer, InProcessModel(artifact), state, work, console
+            )
+        else:
+            result = asyncio.run(stream_embedded(stream, scoring, writer, InProcessModel(artifact), state))
     report.summary(result, stream, console)
     report.render_explanations(result, stream, console)
     from rtinfer.demo.monitoring import monitor_reports
@@ -84,6 +92,8 @@ def _run(args: argparse.Namespace) -> int:
         from rtinfer.demo.drift import drift_summary
 
         drift_summary(result, artifact, console)
+    if challenger_act is not None:
+        challenger_act.report(result, stream, work, console)
     path = report.plot(result, work / "demo.png")
     console.print(f"plot written to {path}; demo took {time.perf_counter() - started:.0f} s")
     return 0

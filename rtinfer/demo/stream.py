@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from services.adapters.feast.settings import FeastSettings
 from services.adapters.kafka.publish import MemoryPublisher
 from services.adapters.kafka.records import keep_raw
 from services.adapters.vectors.settings import VectorSettings
+from services.core.ports import ModelPort
 from services.features.app import FeatureWriterApp
 from services.features.settings import FeatureWriterSettings
 from services.features.state import InMemoryCardState, PaymentFact
@@ -54,6 +55,19 @@ class StreamResult:
     seconds: float = 0.0
     explain_counters: dict[str, int] = field(default_factory=dict)
     writer_dead_letters: int = 0
+    shadows: list[Event[Any]] = field(default_factory=list)
+
+    def extend(self, later: StreamResult) -> None:
+        """Append a later part of the same stream (the demo streams in parts around a retraining)."""
+        self.predictions += later.predictions
+        self.explanations += later.explanations
+        self.dead_letters += later.dead_letters
+        self.batches += later.batches
+        self.seconds += later.seconds
+        for name, count in later.explain_counters.items():
+            self.explain_counters[name] = self.explain_counters.get(name, 0) + count
+        self.writer_dead_letters += later.writer_dead_letters
+        self.shadows += later.shadows
 
 
 def _collector(broker: KafkaBroker, topic: str, sink: list[Event[Any]]) -> None:
@@ -139,12 +153,20 @@ async def stream_embedded(
     clock: ReplayClock | None = None,
     batch_size: int = REPLAY_BATCH,
     malformed: int = 20,
+    challengers: Mapping[str, ModelPort] | None = None,
 ) -> StreamResult:
+    """Stream `stream` through the scoring service and the feature writer (in that order per batch).
+
+    Args:
+        challengers: models scored in the champion's shadow (each named in scoring.challengers).
+    """
     broker = KafkaBroker("in-memory:9092")
     result = StreamResult()
     outputs = MemoryPublisher()  # outputs stay in process; inputs travel the in-memory broker
     clock = clock or ReplayClock()
-    service = ScoringApp(scoring, broker=broker, model=model, publisher=outputs, clock=clock)
+    service = ScoringApp(
+        scoring, broker=broker, model=model, publisher=outputs, clock=clock, challengers=challengers
+    )
     writer_app = FeatureWriterApp(writer, broker, state=state)
     _collector(broker, writer.dlq_topic, result.dead_letters)  # the writer publishes via the broker
     # Structured mode: the in-memory batch publish carries one header set for all records.
@@ -191,6 +213,7 @@ async def stream_embedded(
                 "dropped": counters.dropped,
             }
             result.predictions = outputs.topics.get(scoring.topics.predictions, [])
+            result.shadows = outputs.topics.get(scoring.topics.shadow_predictions, [])
             result.explanations = outputs.topics.get(scoring.topics.explanations, [])
             result.writer_dead_letters = len(result.dead_letters)
             result.dead_letters = outputs.topics.get(scoring.topics.dlq, [])

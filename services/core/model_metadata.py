@@ -36,6 +36,16 @@ class TimeWindow(_Frozen):
         return self
 
 
+class TrainingRange(_Frozen):
+    """The slice of history an artifact was trained on ([since, until); None = unbounded), and
+    how many payments and frauds it held."""
+
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    payments: int = Field(ge=0)
+    frauds: int = Field(ge=0)
+
+
 class RecallAtFpr(_Frozen):
     fpr: float = Field(ge=0.0, le=1.0)
     recall: float = Field(ge=0.0, le=1.0)
@@ -114,6 +124,9 @@ class ArtifactMetadata(_Frozen):
     )
     model_sha256: str | None = Field(
         default=None, description="sha256 of model.txt, written by ModelArtifact.save and checked on load"
+    )
+    training_range: TrainingRange | None = Field(
+        default=None, description="the history slice trained on (`rtinfer model train --since/--window`)"
     )
 
     @model_validator(mode="after")

@@ -160,7 +160,7 @@ class ScoringApp:
         vectors = self._injected_vectors
         self._vectors = default_vectors(settings) if isinstance(vectors, str) else vectors
         info = await served_model_info(model, metadata, settings)
-        challengers, self._challengers = self._make_challengers(settings, metadata, info)
+        challengers, self._challengers = await self._make_challengers(settings, metadata, info)
         runtime = build_runtime(
             settings,
             metadata,
@@ -183,7 +183,7 @@ class ScoringApp:
         self._runtime = runtime
         return runtime
 
-    def _make_challengers(
+    async def _make_challengers(
         self, settings: ScoringSettings, metadata: ArtifactMetadata, info: ModelInfo
     ) -> tuple[ChallengerPolicy | None, list[GuardedChallenger]]:
         if not settings.challengers:
@@ -194,6 +194,8 @@ class ScoringApp:
             tuple(info.feature_names),
             self._injected_challengers,
         )
+        for guard in guarded:
+            await guard.prime()
         self.metrics.observe(
             "rtinfer.shadow.breaker.state",
             lambda: {(("model", guard.name),): 1.0 if guard.breaker_open else 0.0 for guard in guarded},

@@ -79,6 +79,15 @@ class GuardedChallenger:
     async def explain(self, features: FloatMatrix) -> Explanations:
         return await self.port.explain(features)
 
+    async def prime(self) -> bool:
+        """Read the metadata now (at start-up) rather than on the first batch; False when the
+        challenger's server does not answer yet (it is asked again from the batches)."""
+        try:
+            await self._read_info()
+        except ShadowMissing:
+            return False
+        return True
+
     async def _read_info(self) -> None:
         """The served model's metadata, asked at most every INFO_RETRY_S while it is unknown."""
         now = time.monotonic()

@@ -60,7 +60,7 @@ class ChallengerPolicy:
     canary: str | None = None  # name of the challenger that decides `canary_share` of entities
     canary_share: float = 0.0
     canary_key: str = "card_id"  # payload field hashed to pick the side
-    wait_s: float = 0.05  # after the champion answered
+    wait_s: float = 0.25  # after the champion answered
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.canary_share <= 1.0:

@@ -9,6 +9,7 @@ caller retries, pauses or redelivers.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,9 @@ from services.core.scoring.challengers import (
 )
 from services.core.scoring.enrich import EnrichedRow, enrich_rows
 from services.core.scoring.policy import NeighboursFor, ScoringPolicy, StalePolicy
+
+
+log = logging.getLogger("rtinfer.scoring.pipeline")
 
 
 @dataclass(frozen=True)
@@ -163,9 +167,15 @@ class ScoringPipeline:
             if calls is not None:
                 calls.cancel()
             raise
-        shadow = await calls.collect(self.challengers.wait_s, len(keep)) if calls else ShadowScores()
+        shadow = ShadowScores()
+        if calls is not None:  # what the champion's predictions wait for the challengers
+            waited, wall = time.perf_counter(), time.time_ns()
+            shadow = await calls.collect(self.challengers.wait_s, len(keep))
+            result.stage_ms["shadow_wait"] = _ms(waited)
+            result.stage_ns["shadow_wait"] = (wall, time.time_ns())
         for name, reason in shadow.missing.items():
             result.shadow_missing[(name, reason)] = result.shadow_missing.get((name, reason), 0) + len(keep)
+            log.debug("challenger %s: no scores for a batch of %d (%s)", name, len(keep), reason)
         canary = self._canary_rows(keep, shadow)
         scores = champion
         decide = [policy.decision] * len(keep)
