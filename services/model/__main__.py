@@ -1,4 +1,5 @@
-"""`python -m services.model --model-dir DIR`: serve a model artifact with kserve.ModelServer."""
+"""`python -m services.model --model-dir DIR [--extra-model NAME=DIR ...]`: serve model artifacts
+with kserve.ModelServer."""
 
 from __future__ import annotations
 
@@ -23,13 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # Our flags are parsed; KServe (and REST worker processes it spawns) must not parse them again.
     sys.argv = sys.argv[:1]
-    from services.model.app import ModelServerApp, PortInUseError
+    from services.model.app import ModelLoadError, ModelServerApp, PortInUseError
     from services.model.artifact import ArtifactError
 
     try:
         ModelServerApp(settings).run_until_signal()
     except (ArtifactError, PortInUseError) as error:
-        print(f"{PROG}: cannot serve model {settings.model_name!r}: {error}", file=sys.stderr)
+        name = error.model_name if isinstance(error, ModelLoadError) else settings.model_name
+        print(f"{PROG}: cannot serve model {name!r}: {error}", file=sys.stderr)
         return 1
     return 0
 

@@ -1,4 +1,5 @@
-"""The model server process: one FraudModel behind one kserve.ModelServer (REST + gRPC)."""
+"""The model server process: FraudModels (the main one, any extra ones) behind one
+kserve.ModelServer (REST + gRPC)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 from typing import Any
 
 from services.adapters.kserve.sdk import ModelServer
+from services.model.artifact import ArtifactError
 from services.model.grpc_server import IndexedGRPCServer
 from services.model.repository import ReadOnlyRepository
 from services.model.server import ArtifactDataPlane, FraudModel
@@ -24,23 +26,33 @@ class PortInUseError(Exception):
     """A port the server needs is taken; raised before anything starts."""
 
 
+class ModelLoadError(ArtifactError):
+    """One of the served models cannot load; `model_name` says which."""
+
+    def __init__(self, model_name: str, error: ArtifactError) -> None:
+        super().__init__(str(error))
+        self.model_name = model_name
+
+
 class ModelServerApp:
-    """Serves one model artifact over KServe's V1/V2 REST and V2 gRPC protocols.
+    """Serves model artifacts over KServe's V1/V2 REST and V2 gRPC protocols: the main model
+    (settings.model_name) and the extra ones (settings.extra_models), each on its own paths.
 
     Synchronous, unlike the other three apps: kserve's ModelServer.start() creates and runs its
     own event loop (asyncio.run) and returns only once its servers have stopped, and it installs
     its own SIGINT/SIGTERM/SIGQUIT handlers, whose ModelServer.stop() schedules the shutdown on
     that loop. Nothing can await it from an outer loop, so:
 
-    - start(): everything that can fail before a port opens: load the artifact, check that the
-      ports are free, build the server. Raises ArtifactError or PortInUseError, each with a
-      one-line message.
+    - start(): everything that can fail before a port opens: load every artifact, check that
+      the ports are free, build the server. Raises ModelLoadError (an ArtifactError naming the
+      model) or PortInUseError, each with a one-line message.
     - run_until_signal(): start() unless done, then serve (blocking) until a signal stops KServe.
     - stop(): while serving, raise SIGTERM in this process, so KServe's own handler stops it as
-      it would on a SIGTERM from outside; before serving, unload the model.
+      it would on a SIGTERM from outside; before serving, unload the models.
 
     Args:
-        model: an injected model; default a FraudModel over settings.model_dir.
+        model: an injected main model; default a FraudModel over settings.model_dir. The extra
+            models are always FraudModels over their settings.extra_models directories.
     """
 
     def __init__(self, settings: ModelServerSettings, *, model: FraudModel | None = None) -> None:
@@ -48,20 +60,31 @@ class ModelServerApp:
         self.model = model or FraudModel(
             settings.model_name, settings.model_dir, predict_threads=settings.predict_threads
         )
+        self.models = [self.model] + [
+            FraudModel(name, directory, predict_threads=settings.predict_threads)
+            for name, directory in settings.extra_models.items()
+        ]
         self.server: FraudModelServer | None = None
         self._serving = False
 
     def start(self) -> None:
-        """Load the artifact, check the ports, build the server; no port is open yet."""
+        """Load every artifact, check the ports, build the server; no port is open yet."""
         settings = self.settings
-        self.model.load()
+        for model in self.models:
+            try:
+                model.load()
+            except ArtifactError as error:
+                self._unload()
+                raise ModelLoadError(model.name, error) from None
         ports = [settings.http_port] + ([settings.grpc_port] if settings.enable_grpc else [])
         for port in ports:
             _check_port_free(port)
         self.server = build_server(settings)
-        log.info(
-            "loaded model %s version %s from %s", self.model.name, self.model.version, settings.model_dir
-        )
+        directories = settings.served_models()
+        for model in self.models:
+            log.info(
+                "loaded model %s version %s from %s", model.name, model.version, directories.get(model.name)
+            )
 
     def run_until_signal(self) -> None:
         """Serve until SIGINT, SIGTERM or SIGQUIT (KServe's handlers stop the servers)."""
@@ -70,17 +93,21 @@ class ModelServerApp:
         assert self.server is not None
         self._serving = True
         try:
-            self.server.start([self.model])
+            self.server.start(self.models)
         finally:
             self._serving = False
 
     def stop(self) -> None:
-        """Stop serving as SIGTERM does; before serving, unload the model."""
+        """Stop serving as SIGTERM does; before serving, unload the models."""
         if self._serving:
             signal.raise_signal(signal.SIGTERM)
             return
         self.server = None
-        self.model.stop()
+        self._unload()
+
+    def _unload(self) -> None:
+        for model in self.models:
+            model.stop()
 
 
 class FraudModelServer(ModelServer):  # type: ignore[misc]

@@ -86,7 +86,9 @@ class ModelArtifact:
         model_text = self.booster.model_to_string().encode()
         (directory / MODEL_FILE).write_bytes(model_text)
         metadata = self.metadata.model_copy(update={"model_sha256": hashlib.sha256(model_text).hexdigest()})
-        (directory / METADATA_FILE).write_text(metadata.model_dump_json(indent=2) + "\n")
+        # Without a recorded training range the file keeps the shape readers before it accept.
+        absent = {"training_range"} if metadata.training_range is None else set()
+        (directory / METADATA_FILE).write_text(metadata.model_dump_json(indent=2, exclude=absent) + "\n")
         return directory
 
 

@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Consume prediction, explanation and label CloudEvents; per tumbling event-time "
         "window report feature/score/attribution drift (PSI against the model's training "
         "reference), performance over joined labels and per-segment bias; emit drift reports "
-        "and alerts; expose every figure as an OpenTelemetry gauge.",
+        "and alerts; with challengers set, compare them with the champion on the same labelled inputs "
+        "(shadow predictions) and emit comparison reports and promotion verdicts; expose every "
+        "figure as an OpenTelemetry gauge.",
         epilog=describe_settings(MonitorSettings),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,8 +1,9 @@
-"""The monitor process: one batch consumer on predictions, explanations and labels.
+"""The monitor process: one batch consumer on predictions, explanations and labels (and shadow
+predictions, when challengers are compared with the champion).
 
 Per micro-batch, in this order: observe the records; save the state snapshot (monitor state
 plus the offsets it includes); commit the offsets (AckPolicy.MANUAL); publish the outbox
-(reports, alerts). A crash anywhere leaves the last snapshot and offsets at or behind it:
+(reports, alerts, comparisons, verdicts). A crash anywhere leaves the last snapshot and offsets at or behind it:
 records below the snapshot's offsets are skipped when read again, and reports still in the
 snapshot's outbox are published again with the same ids.
 """
@@ -14,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
@@ -25,6 +27,7 @@ from services.adapters.kafka.records import source_records
 from services.adapters.kafka.subscriber import batch_subscriber
 from services.adapters.lifecycle import run_until_signal
 from services.adapters.telemetry import setup_metrics
+from services.core.monitoring.compare_stream import Comparison, ComparisonStateMismatch
 from services.core.monitoring.monitor import Monitor, StateMismatchError
 from services.core.monitoring.report import ModelReference
 from services.monitor.artifact import load_model_reference
@@ -70,17 +73,22 @@ class MonitorApp:
         self.failures = BatchFailures(clock=clock)
         self._runner: MonitorRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._comparison_config = settings.comparison_config(self._model.name)
+        topics = [settings.predictions_topic, settings.explanations_topic, settings.labels_topic]
+        if self._comparison_config is not None:
+            topics.append(settings.shadow_predictions_topic)
         # Records aiokafka itself cannot parse are logged and skipped (no DLQ topic here).
         self.subscriber, self.unreadable = batch_subscriber(
             self.broker,
-            [settings.predictions_topic, settings.explanations_topic, settings.labels_topic],
+            topics,
             self._on_records,
             self._skip_unreadable,
             group_id=settings.group_id,
             max_records=settings.max_records,
             batch_timeout_ms=settings.batch_timeout_ms,
             title="monitor-outputs",
-            description="predictions, explanations and labels in; drift reports and alerts out",
+            description="predictions, explanations, labels (and shadow predictions) in; drift reports, "
+            "alerts (and comparison reports, promotion verdicts) out",
             clock=clock,
         )
 
@@ -135,7 +143,21 @@ class MonitorApp:
             offsets=saved.get("offsets"),
             max_event_bytes=settings.max_event_bytes,
             on_report=self._metrics.record,
+            comparison=self._restore_comparison(saved.get("comparison")),
+            on_comparison=self._metrics.record_comparison,
         )
+
+    def _restore_comparison(self, saved: dict[str, Any] | None) -> Comparison | None:
+        config = self._comparison_config
+        if config is None:
+            return None
+        source, clock = self.settings.source, self._clock
+        if saved is not None:
+            try:
+                return Comparison.from_state(saved, config, source=source, clock=clock)
+            except ComparisonStateMismatch as error:
+                log.warning("starting the comparison empty: %s", error)
+        return Comparison(config, source=source, clock=clock)
 
     def _save(self) -> bool:
         try:

@@ -12,24 +12,28 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 
-from events import DRIFT_ALERT, DRIFT_REPORT, Event
+from events import COMPARISON_REPORT, DRIFT_ALERT, DRIFT_REPORT, PROMOTION_VERDICT, Event
+from events.comparison import ModelComparison
 from events.drift import DriftReport
 from services.adapters.kafka.publish import publish_events
 from services.adapters.kafka.records import as_bytes
 from services.adapters.kafka.settings import KafkaSettings
 from services.core.errors import DependencyUnavailable
-from services.monitor.reports_file import append_reports, decode_reports
+from services.monitor.reports_file import append_reports, decode_comparisons, decode_reports
 from services.monitor.runner import ReportSink
+
+_REPORTS_TOPIC_TYPES = frozenset({DRIFT_REPORT, COMPARISON_REPORT, PROMOTION_VERDICT})
 
 
 def report_sink(
     broker: KafkaBroker, reports_topic: str, alerts_topic: str, reports_file: Path | None
 ) -> ReportSink:
-    """Publish reports and alerts to their topics (waiting for the acks), then append the
-    reports to `reports_file`; broker failures become DependencyUnavailable."""
+    """Publish reports (drift and comparison reports, promotion verdicts) and alerts to their
+    topics (waiting for the acks), then append the reports to `reports_file`; broker failures
+    become DependencyUnavailable."""
 
     async def sink(events: Sequence[Event[Any]]) -> None:
-        reports = [event for event in events if event.type == DRIFT_REPORT]
+        reports = [event for event in events if event.type in _REPORTS_TOPIC_TYPES]
         alerts = [event for event in events if event.type == DRIFT_ALERT]
         try:
             await publish_events(broker, reports_topic, reports)
@@ -48,6 +52,16 @@ async def read_latest_reports(
     """The drift reports among the last `per_partition` records of each partition of `topic`."""
     try:
         return decode_reports(await _read_tail(kafka, topic, per_partition, timeout_s))
+    except KafkaError as error:
+        raise DependencyUnavailable("kafka", f"reading {topic} failed: {error!r}") from error
+
+
+async def read_latest_comparisons(
+    kafka: KafkaSettings, topic: str, per_partition: int, timeout_s: float = 30.0
+) -> list[Event[ModelComparison]]:
+    """The comparison reports among the last `per_partition` records of each partition of `topic`."""
+    try:
+        return decode_comparisons(await _read_tail(kafka, topic, per_partition, timeout_s))
     except KafkaError as error:
         raise DependencyUnavailable("kafka", f"reading {topic} failed: {error!r}") from error
 

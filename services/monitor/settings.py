@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.adapters.kafka.settings import KafkaSettings
-from services.core.monitoring.config import AlertThresholds, MonitorConfig
+from services.core.monitoring.config import AlertThresholds, ComparisonConfig, MonitorConfig, PromotionRule
 from services.core.monitoring.psi import DEFAULT_EPSILON
 
 
@@ -61,6 +61,35 @@ class MonitorSettings(BaseSettings):
     label_store_max: int = Field(default=200_000, ge=1, description="predictions kept for the label join")
     pending_labels_max: int = Field(default=100_000, ge=1, description="labels kept until their prediction")
     alerts: AlertThresholds = Field(default_factory=AlertThresholds)
+    champion: str | None = Field(
+        default=None, description="model name of the champion to compare; default model_dir's name"
+    )
+    challengers: tuple[str, ...] = Field(
+        default=(), description="model names compared with the champion (JSON list); empty = comparison off"
+    )
+    shadow_predictions_topic: str = Field(
+        default="predictions.shadow", description="shadow predictions in (read only with challengers set)"
+    )
+    comparison_window_sizes_s: tuple[int, ...] | None = Field(
+        default=None, description="window sizes of the comparison; default WINDOW_SIZES_S"
+    )
+    comparison_delay_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="a window is compared this long after it closes; default PERFORMANCE_DELAY_S",
+    )
+    bootstrap_resamples: int = Field(
+        default=1000, ge=0, description="paired bootstrap resamples; 0 = no intervals"
+    )
+    bootstrap_confidence: float = Field(default=0.95, gt=0, lt=1, description="of the intervals")
+    bootstrap_seed: int = Field(default=0, ge=0, description="each window derives its own seed from it")
+    bootstrap_max_events: int = Field(
+        default=20_000, ge=100, description="above this many labelled inputs, resample a sample of them"
+    )
+    comparison_store_max: int = Field(
+        default=200_000, ge=1, description="scored inputs kept for the comparison"
+    )
+    promotion: PromotionRule = Field(default_factory=PromotionRule)
     metrics_port: int | None = Field(default=None, description="Prometheus /metrics port; none to disable")
     source: str = "/rtinfer/monitor"
 
@@ -79,4 +108,32 @@ class MonitorSettings(BaseSettings):
             label_store_max=self.label_store_max,
             pending_labels_max=self.pending_labels_max,
             alerts=self.alerts,
+        )
+
+    def comparison_config(self, champion: str) -> ComparisonConfig | None:
+        """The comparison core's part of the settings, or None with no challenger (off).
+
+        Args:
+            champion: the watched model's name, used unless `champion` is set.
+        """
+        if not self.challengers:
+            return None
+        return ComparisonConfig(
+            champion=self.champion or champion,
+            challengers=self.challengers,
+            window_sizes_s=self.comparison_window_sizes_s or self.window_sizes_s,
+            allowed_lateness_s=self.allowed_lateness_s,
+            evaluation_delay_s=(
+                self.performance_delay_s if self.comparison_delay_s is None else self.comparison_delay_s
+            ),
+            idle_close_s=self.idle_close_s,
+            segment_attributes=self.segment_attributes,
+            resamples=self.bootstrap_resamples,
+            confidence=self.bootstrap_confidence,
+            seed=self.bootstrap_seed,
+            bootstrap_max_events=self.bootstrap_max_events,
+            psi_epsilon=self.psi_epsilon,
+            store_max=self.comparison_store_max,
+            pending_labels_max=self.pending_labels_max,
+            rule=self.promotion,
         )

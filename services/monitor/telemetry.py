@@ -1,4 +1,5 @@
-"""OpenTelemetry instruments of the monitor: a gauge per reported figure, counters of events."""
+"""OpenTelemetry instruments of the monitor: a gauge per reported figure (drift reports and
+champion/challenger comparisons), counters of events."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from collections import Counter
 
 from opentelemetry.metrics import Meter
 
+from events.comparison import ModelComparison, Verdict
 from events.drift import DriftReport
 
 _PREFIX = "rtinfer.monitor."
+_COMPARE_PREFIX = "compare_"  # runner outcomes of the comparison (services.monitor.runner)
+_COMPARED = ("roc_auc", "pr_auc", "recall_at_budget", "recall_at_threshold", "flag_rate")
 _GAUGES = {
     "feature_psi": "PSI of one feature in the last closed window",
     "score_psi": "PSI of the score in the last closed window",
@@ -26,6 +30,13 @@ _GAUGES = {
     "disparity": "min/max ratio of a figure across segment values",
     "window_predictions": "predictions in the last closed window",
     "window_late": "events dropped as late before the last report",
+    "promotion_verdict": "1 for the verdict of the last comparison of a challenger, 0 for the others",
+    "comparison_value": "a compared figure of one model (role champion or challenger)",
+    "comparison_difference": "challenger - champion of a compared figure",
+    "comparison_ci_low": "lower bound of the bootstrap interval of the difference",
+    "comparison_ci_high": "upper bound of the bootstrap interval of the difference",
+    "comparison_labeled_frauds": "labelled frauds scored by both models in the window",
+    "comparison_score_psi": "PSI of the challenger's scores against the champion's",
 }
 
 
@@ -43,10 +54,40 @@ class MonitorMetrics:
         self._alerts = meter.create_counter(
             _PREFIX + "alerts", unit="{alert}", description="alerts by metric"
         )
+        self._compared_events = meter.create_counter(
+            _PREFIX + "comparison_events", unit="{event}", description="events of the comparison by outcome"
+        )
 
     def count_events(self, outcomes: Counter[str]) -> None:
         for outcome, count in outcomes.items():
-            self._events.add(count, {"rtinfer.outcome": outcome})
+            if outcome.startswith(_COMPARE_PREFIX):
+                self._compared_events.add(count, {"rtinfer.outcome": outcome.removeprefix(_COMPARE_PREFIX)})
+            else:
+                self._events.add(count, {"rtinfer.outcome": outcome})
+
+    def record_comparison(self, report: ModelComparison) -> None:
+        """The verdict gauge (one series per verdict: 1 for this one, 0 for the others) and the
+        compared figures of one published comparison report."""
+        base: dict[str, str | int] = {
+            "rtinfer.champion.name": report.champion_name,
+            "rtinfer.challenger.name": report.challenger_name,
+            "rtinfer.window.size_s": report.window.size_s,
+        }
+        for verdict in Verdict:
+            value = 1.0 if verdict is report.verdict.verdict else 0.0
+            self._gauges["promotion_verdict"].set(value, {**base, "rtinfer.verdict": verdict.value})
+        self._set("comparison_labeled_frauds", report.counts.positives, base)
+        self._set("comparison_score_psi", report.score_psi, base)
+        for name in _COMPARED:
+            figure = getattr(report, name)
+            about = {"rtinfer.metric": name}
+            self._set("comparison_value", figure.champion, base, {**about, "rtinfer.model.role": "champion"})
+            self._set(
+                "comparison_value", figure.challenger, base, {**about, "rtinfer.model.role": "challenger"}
+            )
+            self._set("comparison_difference", figure.difference, base, about)
+            self._set("comparison_ci_low", figure.ci_low, base, about)
+            self._set("comparison_ci_high", figure.ci_high, base, about)
 
     def record(self, report: DriftReport) -> None:
         base: dict[str, str | int] = {

@@ -55,7 +55,7 @@ class KafkaIngress:
             self._on_batch,
             self._dead_letter_unreadable,
             group_id=settings.group_id,
-            max_records=settings.max_records,
+            max_records=settings.max_records * settings.batches_in_flight,
             batch_timeout_ms=settings.batch_timeout_ms,
             listener=_ForgetRevoked(self.lag),
             title="scoring-payments",

@@ -184,7 +184,7 @@ class ScoringRuntime:
             middle = len(items) // 2
             first = await self._score_isolating(items[:middle])
             second = await self._score_isolating(items[middle:])
-            return _merged(first, second)
+            return first.merge(second)
 
     async def _score(self, items: Sequence[ScoringItem]) -> BatchResult:
         budget, initial, maximum = self._retry
@@ -242,29 +242,6 @@ class ScoringRuntime:
 
 def _internal_failure(item: ScoringItem, error: Exception) -> StageFailure:
     return StageFailure(item, "score", "internal", f"{type(error).__name__}: {error}"[:1024])
-
-
-def _merged(first: BatchResult, second: BatchResult) -> BatchResult:
-    stage_ms = {
-        stage: first.stage_ms.get(stage, 0.0) + second.stage_ms.get(stage, 0.0)
-        for stage in {*first.stage_ms, *second.stage_ms}
-    }
-    stage_ns = dict(second.stage_ns)
-    for stage, (start, end) in first.stage_ns.items():
-        later = stage_ns.get(stage)
-        stage_ns[stage] = (start, later[1]) if later else (start, end)
-    return BatchResult(
-        scored=first.scored + second.scored,
-        failures=first.failures + second.failures,
-        stage_ms=stage_ms,
-        stage_ns=stage_ns,
-        degraded=first.degraded + second.degraded,
-        shadow_missing={
-            key: first.shadow_missing.get(key, 0) + second.shadow_missing.get(key, 0)
-            for key in {*first.shadow_missing, *second.shadow_missing}
-        },
-        canary_decided=first.canary_decided + second.canary_decided,
-    )
 
 
 def _contexts(items: Sequence[ScoringItem]) -> list[Any]:

@@ -107,6 +107,14 @@ class ScoringSettings(BaseSettings):
     )
     max_records: int = Field(default=256, ge=1, description="records per micro-batch")
     batch_timeout_ms: int = Field(default=20, ge=1, description="max wait to fill a micro-batch")
+    batches_in_flight: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="micro-batches scored at once: a poll takes up to max_records x this many records and "
+        "scores them as concurrent micro-batches of max_records, CPU work of one overlapping the I/O of "
+        "another; outputs are published in input order and offsets committed once all are out",
+    )
     max_event_bytes: int = 65536
     entity_keys: dict[str, str] = Field(
         default={"card_id": "card_id", "merchant_id": "merchant_id"},
@@ -239,4 +247,5 @@ class ScoringSettings(BaseSettings):
             vectors_timeout_s=self.vectors.timeout_s,
             top_contributions=self.top_contributions,
             source=self.source,
+            micro_batch=self.max_records if self.batches_in_flight > 1 else None,
         )

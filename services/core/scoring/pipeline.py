@@ -53,7 +53,6 @@ from services.core.scoring.challengers import (
 from services.core.scoring.enrich import EnrichedRow, enrich_rows
 from services.core.scoring.policy import NeighboursFor, ScoringPolicy, StalePolicy
 
-
 log = logging.getLogger("rtinfer.scoring.pipeline")
 
 
@@ -96,6 +95,30 @@ class BatchResult:
     shadow_missing: dict[tuple[str, str], int] = field(default_factory=dict)  # (model, reason) -> rows
     canary_decided: int = 0
 
+    def merge(self, later: BatchResult) -> BatchResult:
+        """This result and a later part's of the same batch: items in order, stage times summed,
+        each stage's wall-clock span from the first start to the last end."""
+        stage_ms = {
+            stage: self.stage_ms.get(stage, 0.0) + later.stage_ms.get(stage, 0.0)
+            for stage in {*self.stage_ms, *later.stage_ms}
+        }
+        stage_ns = dict(later.stage_ns)
+        for stage, (start, end) in self.stage_ns.items():
+            other = stage_ns.get(stage)
+            stage_ns[stage] = (min(start, other[0]), max(end, other[1])) if other else (start, end)
+        return BatchResult(
+            scored=self.scored + later.scored,
+            failures=self.failures + later.failures,
+            stage_ms=stage_ms,
+            stage_ns=stage_ns,
+            degraded=self.degraded + later.degraded,
+            shadow_missing={
+                key: self.shadow_missing.get(key, 0) + later.shadow_missing.get(key, 0)
+                for key in {*self.shadow_missing, *later.shadow_missing}
+            },
+            canary_decided=self.canary_decided + later.canary_decided,
+        )
+
 
 class ScoringPipeline:
     def __init__(
@@ -121,6 +144,25 @@ class ScoringPipeline:
         self._clock = clock
 
     async def run(self, items: Sequence[ScoringItem]) -> BatchResult:
+        """Score `items`; larger than `policy.micro_batch`, as concurrent micro-batches of that
+        size, each with its own dependency calls. Results come back in input order; the first
+        failure of any micro-batch is raised once all have finished (the caller retries the
+        whole batch, so no half of it is published)."""
+        size = self.policy.micro_batch
+        if not size or len(items) <= size:
+            return await self._run(items)
+        parts = [items[start : start + size] for start in range(0, len(items), size)]
+        results = await asyncio.gather(*(self._run(part) for part in parts), return_exceptions=True)
+        for outcome in results:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        merged = BatchResult()
+        for outcome in results:
+            assert isinstance(outcome, BatchResult)
+            merged = merged.merge(outcome)
+        return merged
+
+    async def _run(self, items: Sequence[ScoringItem]) -> BatchResult:
         result = BatchResult()
         if not items:
             return result

@@ -123,3 +123,6 @@ class ScoringPolicy:
     vectors_timeout_s: float = 1.0
     top_contributions: int = 5
     source: str = "/rtinfer/scoring"
+    # Rows per micro-batch: a larger batch runs as micro-batches of this size concurrently, the
+    # CPU work of one overlapping the I/O waits of another (None: the batch is one micro-batch).
+    micro_batch: int | None = None

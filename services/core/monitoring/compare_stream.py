@@ -1,0 +1,372 @@
+"""The comparison on the live streams: deciding predictions, shadow predictions and labels joined
+by input id, evaluated per tumbling window; comparison reports and verdicts into an outbox.
+
+Pure: no I/O, time comes from the events and an injected clock. Which side a score is on:
+a shadow says it (`role`); the deciding prediction is the champion's unless a champion-role
+shadow of the same input says a canary challenger decided, or its model is a challenger. Event
+time is the largest deciding-prediction time, as in the monitor. A window is evaluated once
+event time passes its end + allowed lateness + evaluation delay (label maturity); until then
+late scores and labels still count, after it they are late. Each (input, side) counts once, so
+redelivered events change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import orjson
+
+from events import (
+    LABEL,
+    PREDICTION,
+    SHADOW_PREDICTION,
+    Decoded,
+    Event,
+    Label,
+    Prediction,
+    ShadowPrediction,
+    ShadowRole,
+    comparison_report_event,
+    decode_kafka,
+    promotion_verdict_event,
+)
+from events.wire import STRUCTURED_CONTENT_TYPE, structured_json
+from services.core.monitoring.compare import PairedScores, StreamCounts, compare_models
+from services.core.monitoring.compare_verdict import ComparedModels
+from services.core.monitoring.config import ComparisonConfig
+from services.core.monitoring.report import monitor_window
+from services.core.monitoring.window import LATE, windows_of
+
+STATE_VERSION = 1
+DUPLICATE = "duplicate"
+UNKNOWN_VERSION = "unknown"
+_STRUCTURED = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
+
+Score = tuple[str, float, bool]  # (model version, score, score >= the model's own threshold)
+
+
+class CompareObserved(StrEnum):
+    """What became of one event in the comparison."""
+
+    SCORED = "scored"
+    DUPLICATE = "duplicate"
+    LATE = "late"
+    OTHER_MODEL = "other_model"
+    LABEL_JOINED = "label_joined"
+    LABEL_WAITING = "label_waiting"
+    IGNORED = "ignored"
+
+
+class ComparisonStateMismatch(ValueError):
+    """A saved state compares other models or other window sizes."""
+
+
+@dataclass(slots=True)
+class ScoredInput:
+    """Every score one input got, and its label once known."""
+
+    time_s: float  # the deciding prediction's time, or the first shadow's until it arrives
+    segment: dict[str, str]
+    decided: bool = False
+    decider: tuple[str, str, float, bool] | None = None  # (model name, *Score)
+    shadows: dict[str, Score] = field(default_factory=dict)  # "role:name" -> Score
+    label: int | None = None
+    label_time_s: float | None = None
+
+    def champion_score(self, champion: str) -> Score | None:
+        shadow = self.shadows.get(f"{ShadowRole.CHAMPION.value}:{champion}")
+        if shadow is not None:
+            return shadow
+        if self.decider is not None and self.decider[0] == champion and not self._canary():
+            return self.decider[1:]
+        return None
+
+    def challenger_score(self, challenger: str, champion: str) -> Score | None:
+        shadow = self.shadows.get(f"{ShadowRole.CHALLENGER.value}:{challenger}")
+        if shadow is not None:
+            return shadow
+        decider = self.decider
+        if decider is not None and decider[0] == challenger and (self._canary() or challenger != champion):
+            return decider[1:]
+        return None
+
+    def _canary(self) -> bool:
+        role = f"{ShadowRole.CHAMPION.value}:"
+        return any(key.startswith(role) for key in self.shadows)
+
+    def to_row(self) -> list[Any]:
+        return [
+            self.time_s,
+            self.segment,
+            self.decided,
+            self.decider,
+            self.shadows,
+            self.label,
+            self.label_time_s,
+        ]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> ScoredInput:
+        time_s, segment, decided, decider, shadows, label, label_time_s = row
+        return cls(
+            time_s,
+            dict(segment),
+            bool(decided),
+            None if decider is None else (decider[0], decider[1], float(decider[2]), bool(decider[3])),
+            {key: (score[0], float(score[1]), bool(score[2])) for key, score in shadows.items()},
+            label,
+            label_time_s,
+        )
+
+
+class Comparison:
+    """Champion and challengers on the same inputs, joined to their labels, window by window."""
+
+    def __init__(self, config: ComparisonConfig, *, source: str, clock: Callable[[], datetime]) -> None:
+        self.config = config
+        self.source = source
+        self._clock = clock
+        self.inputs: dict[str, ScoredInput] = {}
+        self.pending: dict[str, tuple[int, float]] = {}  # input id -> (is_fraud, label time)
+        self.windows: set[tuple[int, int]] = set()  # (size, start) with a score, not yet evaluated
+        self.dropped: dict[int, dict[str, int]] = {size: {} for size in config.window_sizes_s}
+        self.evicted = 0
+        self.watermark_s: float | None = None
+        self.last_prediction_clock_s: float | None = None
+        self.outbox: list[Event[Any]] = []
+
+    def observe(self, event: Event[Any]) -> CompareObserved:
+        """Take one decoded event; evaluated windows put their reports and verdicts in `outbox`."""
+        if event.type == PREDICTION:
+            return self._prediction(event.data, event.time.timestamp())
+        if event.type == SHADOW_PREDICTION:
+            return self._shadow(event.data, event.time.timestamp())
+        if event.type == LABEL:
+            return self._label(event.data)
+        return CompareObserved.IGNORED
+
+    def tick(self) -> int:
+        """With `idle_close_s` set and no prediction for that long (clock), event time moves on by
+        the idle time, so the last windows of a quiet stream are evaluated; returns how many."""
+        idle_close_s = self.config.idle_close_s
+        if idle_close_s is None or self.watermark_s is None or self.last_prediction_clock_s is None:
+            return 0
+        now_s = self._clock().timestamp()
+        idle_s = now_s - self.last_prediction_clock_s
+        if idle_s < idle_close_s:
+            return 0
+        self.watermark_s += idle_s
+        self.last_prediction_clock_s = now_s
+        return self._evaluate_due()
+
+    def _prediction(self, prediction: Prediction, time_s: float) -> CompareObserved:
+        name = prediction.model_name
+        if name != self.config.champion and name not in self.config.challengers:
+            return CompareObserved.OTHER_MODEL
+        if not self._open_windows(time_s):
+            return CompareObserved.LATE
+        scored = self._input(prediction.input_id, time_s, prediction.segment)
+        if scored.decider is not None:
+            return self._duplicate(time_s)
+        flagged = prediction.score >= prediction.threshold
+        scored.decider = (name, prediction.model_version, prediction.score, flagged)
+        scored.time_s, scored.decided = time_s, True
+        self.last_prediction_clock_s = self._clock().timestamp()
+        if self.watermark_s is None or time_s > self.watermark_s:
+            self.watermark_s = time_s
+            self._evaluate_due()
+        return CompareObserved.SCORED
+
+    def _shadow(self, shadow: ShadowPrediction, time_s: float) -> CompareObserved:
+        if shadow.role is ShadowRole.CHAMPION:
+            ours = shadow.model_name == self.config.champion
+        else:
+            ours = shadow.model_name in self.config.challengers
+        if not ours:
+            return CompareObserved.OTHER_MODEL
+        if not self._open_windows(time_s):
+            return CompareObserved.LATE
+        scored = self._input(shadow.input_id, time_s, shadow.segment)
+        key = f"{shadow.role.value}:{shadow.model_name}"
+        if key in scored.shadows:
+            return self._duplicate(time_s)
+        scored.shadows[key] = (shadow.model_version, shadow.score, shadow.score >= shadow.threshold)
+        return CompareObserved.SCORED
+
+    def _label(self, label: Label) -> CompareObserved:
+        label_time_s = label.label_time.timestamp()
+        scored = self.inputs.get(label.payment_id)
+        if scored is not None:
+            if scored.label_time_s is None or label_time_s >= scored.label_time_s:
+                scored.label, scored.label_time_s = label.is_fraud, label_time_s
+            return CompareObserved.LABEL_JOINED
+        previous = self.pending.get(label.payment_id)
+        if previous is None or label_time_s >= previous[1]:
+            self.pending.pop(label.payment_id, None)  # re-inserted: the newest entry
+            self.pending[label.payment_id] = (label.is_fraud, label_time_s)
+        while len(self.pending) > self.config.pending_labels_max:
+            del self.pending[next(iter(self.pending))]
+        return CompareObserved.LABEL_WAITING
+
+    def _input(self, input_id: str, time_s: float, segment: Mapping[str, str]) -> ScoredInput:
+        scored = self.inputs.get(input_id)
+        if scored is None:
+            kept = {name: segment[name] for name in self.config.segment_attributes if name in segment}
+            scored = self.inputs[input_id] = ScoredInput(time_s, kept)
+            waiting = self.pending.pop(input_id, None)
+            if waiting is not None:
+                scored.label, scored.label_time_s = waiting
+            while len(self.inputs) > self.config.store_max:
+                del self.inputs[next(iter(self.inputs))]
+                self.evicted += 1
+        return scored
+
+    def _open_windows(self, time_s: float) -> bool:
+        """Register the windows `time_s` still counts in; a size already evaluated counts it late."""
+        found = False
+        for size, start in windows_of(time_s, self.config.window_sizes_s):
+            if self._due(start + size):
+                self._count(size, LATE)
+            else:
+                self.windows.add((size, start))
+                found = True
+        return found
+
+    def _duplicate(self, time_s: float) -> CompareObserved:
+        for size, _start in windows_of(time_s, self.config.window_sizes_s):
+            self._count(size, DUPLICATE)
+        return CompareObserved.DUPLICATE
+
+    def _count(self, size: int, why: str) -> None:
+        self.dropped[size][why] = self.dropped[size].get(why, 0) + 1
+
+    def _due(self, end_s: float) -> bool:
+        config = self.config
+        return (
+            self.watermark_s is not None
+            and self.watermark_s > end_s + config.allowed_lateness_s + config.evaluation_delay_s
+        )
+
+    def _evaluate_due(self) -> int:
+        due = sorted(
+            (key for key in self.windows if self._due(key[0] + key[1])), key=lambda key: (sum(key), key[0])
+        )
+        for size, start in due:
+            self.windows.discard((size, start))
+            dropped = self.dropped[size]
+            self.dropped[size] = {}
+            # By input id: the columns, hence the bootstrap draws, do not depend on arrival order.
+            inside = [item for item in self.inputs.items() if start <= item[1].time_s < start + size]
+            members = [scored for _input_id, scored in sorted(inside, key=lambda item: item[0])]
+            for challenger in self.config.challengers:
+                self._report(size, start, challenger, members, dropped)
+        if due and self.watermark_s is not None:
+            horizon_s = self.watermark_s - self.config.retention_s
+            for input_id in [key for key, scored in self.inputs.items() if scored.time_s < horizon_s]:
+                del self.inputs[input_id]
+        return len(due)
+
+    def _report(
+        self,
+        size: int,
+        start: int,
+        challenger: str,
+        members: Iterable[ScoredInput],
+        dropped: Mapping[str, int],
+    ) -> None:
+        champion = self.config.champion
+        pairs: list[tuple[Score, Score, ScoredInput]] = []
+        champion_only = challenger_only = 0
+        versions: tuple[set[str], set[str]] = (set(), set())
+        for scored in members:
+            ours, theirs = scored.champion_score(champion), scored.challenger_score(challenger, champion)
+            if ours is not None:
+                versions[0].add(ours[0])
+            if theirs is not None:
+                versions[1].add(theirs[0])
+            if ours is not None and theirs is not None:
+                pairs.append((ours, theirs, scored))
+            elif ours is not None:
+                champion_only += 1
+            elif theirs is not None:
+                challenger_only += 1
+        if not (pairs or champion_only or challenger_only):
+            return
+        models = ComparedModels(
+            window=monitor_window(start, size),
+            champion=(champion, ",".join(sorted(versions[0])) or UNKNOWN_VERSION),
+            challenger=(challenger, ",".join(sorted(versions[1])) or UNKNOWN_VERSION),
+        )
+        counts = StreamCounts(champion_only, challenger_only, dropped.get(DUPLICATE, 0), dropped.get(LATE, 0))
+        report = compare_models(_columns(pairs, self.config.segment_attributes), models, self.config, counts)
+        report_event = comparison_report_event(report, source=self.source)
+        self.outbox.extend([report_event, promotion_verdict_event(report_event, source=self.source)])
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything the comparison holds, as JSON-ready data."""
+        return {
+            "version": STATE_VERSION,
+            "champion": self.config.champion,
+            "challengers": list(self.config.challengers),
+            "window_sizes_s": list(self.config.window_sizes_s),
+            "watermark_s": self.watermark_s,
+            "last_prediction_clock_s": self.last_prediction_clock_s,
+            "inputs": [[input_id, *scored.to_row()] for input_id, scored in self.inputs.items()],
+            "pending": [[input_id, *waiting] for input_id, waiting in self.pending.items()],
+            "windows": sorted([size, start] for size, start in self.windows),
+            "dropped": [[size, counts] for size, counts in self.dropped.items()],
+            "evicted": self.evicted,
+            "outbox": [orjson.loads(structured_json(event)) for event in self.outbox],
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: Mapping[str, Any], config: ComparisonConfig, *, source: str, clock: Callable[[], datetime]
+    ) -> Comparison:
+        """A comparison that continues where the one that wrote `state` stopped."""
+        if state.get("version") != STATE_VERSION:
+            raise ComparisonStateMismatch(f"state version {state.get('version')} is not {STATE_VERSION}")
+        saved = (state["champion"], state["challengers"], state["window_sizes_s"])
+        if saved != (config.champion, list(config.challengers), list(config.window_sizes_s)):
+            raise ComparisonStateMismatch(
+                f"state compares {saved[0]} with {saved[1]} over windows {saved[2]}"
+            )
+        comparison = cls(config, source=source, clock=clock)
+        comparison.watermark_s = state["watermark_s"]
+        comparison.last_prediction_clock_s = state["last_prediction_clock_s"]
+        comparison.inputs = {row[0]: ScoredInput.from_row(row[1:]) for row in state["inputs"]}
+        comparison.pending = {row[0]: (int(row[1]), float(row[2])) for row in state["pending"]}
+        comparison.windows = {(int(size), int(start)) for size, start in state["windows"]}
+        comparison.dropped = {int(size): dict(counts) for size, counts in state["dropped"]}
+        comparison.evicted = int(state["evicted"])
+        comparison.outbox = [_event_from_state(saved_event) for saved_event in state["outbox"]]
+        return comparison
+
+
+def _columns(pairs: list[tuple[Score, Score, ScoredInput]], attributes: tuple[str, ...]) -> PairedScores:
+    def label(scored: ScoredInput) -> int:
+        return -1 if scored.label is None else scored.label
+
+    return PairedScores(
+        champion=np.array([ours[1] for ours, _, _ in pairs], dtype=np.float64),
+        challenger=np.array([theirs[1] for _, theirs, _ in pairs], dtype=np.float64),
+        champion_flagged=np.array([ours[2] for ours, _, _ in pairs], dtype=bool),
+        challenger_flagged=np.array([theirs[2] for _, theirs, _ in pairs], dtype=bool),
+        label=np.array([label(scored) for _, _, scored in pairs], dtype=np.int8),
+        segments={
+            name: np.array([scored.segment.get(name, "") for _, _, scored in pairs], dtype=np.str_)
+            for name in attributes
+        },
+    )
+
+
+def _event_from_state(saved: Any) -> Event[Any]:
+    decoded = decode_kafka(None, orjson.dumps(saved), _STRUCTURED, max_bytes=2**24)
+    if not isinstance(decoded, Decoded):
+        raise ComparisonStateMismatch(f"a saved outbox event does not decode: {decoded.message}")
+    return decoded.event
