@@ -36,11 +36,15 @@ def stack_pids(settings: StackSettings | None = None) -> dict[str, int]:
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
-    """User + system seconds of a process and its live children (worker processes)."""
-    total = 0.0
-    for member in [process, *process.children(recursive=True)]:
+    """User + system seconds of a process and its live children (worker processes).
+
+    Raises psutil.Error when the process itself is gone (its last sample then stands).
+    """
+    times = process.cpu_times()
+    total = times.user + times.system
+    for child in process.children(recursive=True):
         try:
-            times = member.cpu_times()
+            times = child.cpu_times()
         except psutil.Error:
             continue  # exited between listing and reading
         total += times.user + times.system
@@ -56,17 +60,37 @@ class CpuSampler:
 
     def __init__(self, processes: Mapping[str, int], interval_s: float = 0.1) -> None:
         self._processes = {name: psutil.Process(pid) for name, pid in processes.items()}
+        self._fixed = list(self._processes)
         self._self = psutil.Process(os.getpid())
         self._interval_s = interval_s
         self._times: list[float] = []
         self._samples: list[dict[str, float]] = []
+        self._last: dict[str, float] = {}  # name -> last cumulative seconds
+        self._offsets: dict[str, float] = {}  # name -> seconds of the processes it named before
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="cpu-sampler", daemon=True)
 
     @property
     def names(self) -> list[str]:
-        return ["bench", *self._processes]
+        """The processes sampled for the whole run (those watched for a while excluded)."""
+        return ["bench", *self._fixed]
+
+    def watch(self, name: str, pid: int) -> None:
+        """Sample one more process under `name` from now on.
+
+        A name watched again (the next phase's scoring process) continues its series: the new
+        process's seconds add to what the name had, so any window's difference stays right.
+        """
+        with self._lock:
+            self._offsets[name] = self._last.get(name, 0.0)
+            self._processes[name] = psutil.Process(pid)
+
+    def unwatch(self, name: str) -> None:
+        """Stop sampling `name` (before its process exits); its series stays at the last value."""
+        self._sample()
+        with self._lock:
+            self._processes.pop(name, None)
 
     def start(self) -> None:
         self._sample()
@@ -83,20 +107,27 @@ class CpuSampler:
 
     def _sample(self) -> None:
         own = self._self.cpu_times()
-        sample = {"bench": own.user + own.system}
-        for name, process in list(self._processes.items()):
-            try:
-                sample[name] = _cpu_seconds(process)
-            except psutil.Error:
-                continue
         with self._lock:  # the thread and between() both sample; keep times sorted
+            sample = dict(self._last)  # an exited or unwatched process keeps its last value
+            sample["bench"] = own.user + own.system
+            for name, process in self._processes.items():
+                try:
+                    sample[name] = self._offsets.get(name, 0.0) + _cpu_seconds(process)
+                except psutil.Error:
+                    continue
+            self._last = sample
             self._times.append(time.time())
             self._samples.append(sample)
 
     def between(self, start_s: float, end_s: float) -> dict[str, float]:
-        """CPU seconds per process between two wall-clock instants (linear between samples)."""
+        """CPU seconds per process between two wall-clock instants (linear between samples).
+
+        Every name sampled so far is in the answer; a process watched outside the window has 0.
+        """
         self._sample()
-        return {name: self._at(name, end_s) - self._at(name, start_s) for name in self.names}
+        with self._lock:
+            names = list(self._last)
+        return {name: self._at(name, end_s) - self._at(name, start_s) for name in names}
 
     def _at(self, name: str, at_s: float) -> float:
         times = self._times

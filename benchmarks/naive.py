@@ -42,7 +42,9 @@ from services.fraud.request import payment_request_features
 
 
 class NaiveRunner:
-    name = "naive"
+    name = variant = "naive"
+    processes: int | None = None
+    settle_before_backlog = False
     link_header = "ce_causationid"
 
     def __init__(self, env: BenchEnv, protocol: ModelProtocol) -> None:

@@ -19,8 +19,11 @@ from benchmarks.cpu import CpuSampler, GcWatch, stack_pids
 from benchmarks.environment import BenchEnv, bench_env
 from benchmarks.naive import NaiveRunner
 from benchmarks.phases import PhaseResult, Phases
+from benchmarks.pipeline_plot import plot_figures, write_figures
 from benchmarks.pipeline_report import print_report
+from benchmarks.processes import ProcessRunner, ScoringProcessError
 from benchmarks.runners import EchoRunner, Runner, ScoringRunner, TopicSet, quiet_faststream
+from benchmarks.scaling import topic_partitions
 from rtinfer.model.launcher import ModelServerStartError
 from services.adapters.feast.settings import FeastSettings
 from services.adapters.kafka.admin import delete_topics_with_prefix
@@ -38,6 +41,11 @@ def run_pipeline_bench(args: argparse.Namespace) -> int:
         print(f"error: unknown variants {unknown}; choose from echo, naive, rtinfer, rtinfer-all")
         return 2
     rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
+    try:
+        partitions = topic_partitions(args.processes, args.partitions)
+    except ValueError as error:
+        print(f"error: {error}")
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     log.setLevel(logging.INFO if args.verbose else logging.WARNING)
     quiet_faststream()
@@ -57,56 +65,94 @@ def run_pipeline_bench(args: argparse.Namespace) -> int:
             sampler.start()
             try:
                 with GcWatch() as gc_watch:
-                    phases = Phases(env.kafka, env.payments, sampler, gc_watch, env.name)
-                    results = asyncio.run(_all_phases(phases, env, args, variants, rates))
+                    phases = Phases(env.kafka, env.payments, sampler, gc_watch, env.name, partitions)
+                    runners = _runners(env, args, variants, sampler, Path(scratch))
+                    results = asyncio.run(_all_phases(phases, env, args, runners, rates))
             finally:
                 sampler.stop()
+    except ScoringProcessError as error:
+        console.print(f"[red]error[/]: {error}")
+        return 1
     except (DependencyError, ModelServerStartError, ConnectionError, OSError) as error:
         console.print(
             f"[red]error[/]: {error} (is the stack up? `rtinfer stack up`, then `rtinfer stack env`)"
         )
         return 1
-    _print_header(console, args, sampler.names, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    _print_header(console, args, sampler.names, partitions, seconds)
     print_report(console, results, sampler.names, args.rates)
+    figures = plot_figures(results, _plot_title(args, partitions))
+    data = write_figures(figures, args.plot)
+    console.print(f"plot: {args.plot} (figures: {data})")
     return 0
 
 
-def _print_header(console: Console, args: argparse.Namespace, processes: list[str], seconds: float) -> None:
+def _plot_title(args: argparse.Namespace, partitions: int) -> str:
+    return (
+        f"rtinfer bench pipeline: {psutil.cpu_count()} CPUs (load {os.getloadavg()[0]:.1f} at the end), "
+        f"model over {args.protocol}, vectors in "
+        f"{args.vectors}, micro-batch ≤ {args.max_records} / {args.batch_timeout_ms} ms, "
+        f"{partitions} partitions, {args.step_seconds:.0f} s per rate"
+    )
+
+
+def _print_header(
+    console: Console, args: argparse.Namespace, processes: list[str], partitions: int, seconds: float
+) -> None:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    scoring = (
+        "rtinfer in this process"
+        if args.processes == [1]
+        else f"rtinfer as {', '.join(map(str, args.processes))} scoring processes (CPU as scoring1..N)"
+    )
     console.print(
         f"\n[bold]pipeline[/]: {psutil.cpu_count()} CPUs (load {load}), run took {seconds:.0f} s; "
         f"model over {args.protocol}, vectors in {args.vectors}, micro-batch ≤ {args.max_records} records "
         f"/ {args.batch_timeout_ms} ms; backlog {args.events} events (echo, rtinfer), "
-        f"{args.naive_events} (naive); CPU seconds of: {', '.join(processes)} (bench = this process)"
+        f"{args.naive_events} (naive); {scoring}, topics of {partitions} partitions; "
+        f"CPU of: {', '.join(processes)} (bench = this process)"
     )
 
 
-def _runners(env: BenchEnv, args: argparse.Namespace, variants: list[str]) -> list[Runner]:
-    made: dict[str, Runner] = {
-        "echo": EchoRunner(env.kafka, args.max_records, args.batch_timeout_ms),
-        "naive": NaiveRunner(env, args.protocol),
-        "rtinfer": ScoringRunner(env, args.protocol, args.max_records, args.batch_timeout_ms),
-        # neighbours for every prediction (the 0.1 behaviour), beside the default `flagged`
-        "rtinfer-all": ScoringRunner(
-            env,
-            args.protocol,
-            args.max_records,
-            args.batch_timeout_ms,
-            neighbours_for="all",
-            name="rtinfer-all",
-        ),
-    }
-    return [made[name] for name in variants]
+def _runners(
+    env: BenchEnv, args: argparse.Namespace, variants: list[str], sampler: CpuSampler, scratch: Path
+) -> list[Runner]:
+    """The variants in order; an rtinfer variant once per process count when counts are given."""
+    logs = scratch / "scoring-logs"
+    logs.mkdir()
+    runners: list[Runner] = []
+    for variant in variants:
+        if variant == "echo":
+            runners.append(EchoRunner(env.kafka, args.max_records, args.batch_timeout_ms))
+        elif variant == "naive":
+            runners.append(NaiveRunner(env, args.protocol))
+        elif args.processes == [1]:
+            # rtinfer-all: neighbours for every prediction (the 0.1 behaviour), beside `flagged`
+            runners.append(
+                ScoringRunner(
+                    env, args.protocol, args.max_records, args.batch_timeout_ms,
+                    neighbours_for="all" if variant == "rtinfer-all" else "flagged", name=variant,
+                )
+            )  # fmt: skip
+        else:
+            runners += [
+                ProcessRunner(
+                    env, args.protocol, args.max_records, args.batch_timeout_ms, count=count,
+                    sampler=sampler, log_dir=logs, variant=variant,
+                    neighbours_for="all" if variant == "rtinfer-all" else "flagged",
+                )
+                for count in args.processes
+            ]  # fmt: skip
+    return runners
 
 
 async def _all_phases(
-    phases: Phases, env: BenchEnv, args: argparse.Namespace, variants: list[str], rates: list[float]
+    phases: Phases, env: BenchEnv, args: argparse.Namespace, runners: list[Runner], rates: list[float]
 ) -> list[PhaseResult]:
-    runners = _runners(env, args, variants)
     results: list[PhaseResult] = []
     try:
         for runner in runners:
-            count = args.naive_events if runner.name == "naive" else args.events
+            count = args.naive_events if runner.variant == "naive" else args.events
             profiler = cProfile.Profile() if args.profile and runner.name == "rtinfer" else None
             results.append(await phases.backlog(runner, count, max(120.0, count / 10), profiler))
             if profiler is not None:
@@ -130,15 +176,13 @@ async def _rate_phases(
         results.append(fixed)
         before += fixed.events
         log.info("%s at %.0f/s: p99 %s ms", runner.name, args.latency_rate, fixed.latency)
-        if runner.name != "rtinfer":
-            return results
         for rate in rates:
             step = await phases.at_rate(
                 runner, topics, f"s{rate:.0f}", rate, args.step_seconds, before, "step"
             )
             results.append(step)
             before += step.events
-            log.info("rtinfer step %.0f/s: achieved %.0f/s, %s", rate, step.rate, step.latency)
+            log.info("%s step %.0f/s: achieved %.0f/s, %s", runner.name, rate, step.rate, step.latency)
             if not step.kept_up:
                 break
     finally:

@@ -55,7 +55,10 @@ class TopicSet:
 
 
 class Runner(Protocol):
-    name: str
+    name: str  # unique in a run and topic-safe, e.g. "rtinfer-2p"
+    variant: str  # what it runs: echo, naive, rtinfer, rtinfer-all
+    processes: int | None  # scoring processes it starts; None: it runs in this process
+    settle_before_backlog: bool  # start it on the empty backlog topics, then produce
     link_header: str
     stages: StageLog  # in-process stage timings, per event
 
@@ -95,7 +98,9 @@ def producer_for(kafka: KafkaSettings) -> AIOKafkaProducer:
 class EchoRunner:
     """Raw aiokafka: fetch a batch, produce every value unchanged, await the acks, commit."""
 
-    name = "echo"
+    name = variant = "echo"
+    processes: int | None = None
+    settle_before_backlog = False
     link_header = "ce_id"  # headers are copied, so the output's ce_id is the input's
 
     def __init__(self, kafka: KafkaSettings, max_records: int, batch_timeout_ms: int) -> None:
@@ -143,7 +148,8 @@ class EchoRunner:
 class ScoringRunner:
     """rtinfer's ScoringApp (Kafka ingress, micro-batches) on the phase's topics."""
 
-    name = "rtinfer"
+    processes: int | None = None
+    settle_before_backlog = False
     link_header = "ce_causationid"
 
     def __init__(
@@ -155,7 +161,7 @@ class ScoringRunner:
         neighbours_for: str = "flagged",
         name: str = "rtinfer",
     ) -> None:
-        self.name = name
+        self.name = self.variant = name
         self._env = env
         self._protocol: ModelProtocol = protocol
         self._max_records = max_records
