@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,15 +39,24 @@ def running_model_server(
     model_dir: Path,
     *,
     model_name: str = "fraud",
+    extra_models: Mapping[str, Path] | None = None,
     extra_args: Sequence[str] = (),
     ready_timeout_s: float = 60.0,
 ) -> Iterator[RunningModelServer]:
     """Start the server, wait until REST and gRPC answer, stop it (SIGTERM, then SIGKILL) on exit.
 
     The server's log lives in a temporary folder removed on exit; failures quote its tail.
+
+    Args:
+        extra_models: name -> artifact directory of models served beside `model_name`
+            (challengers); the server is ready once every one has loaded.
     """
+    arguments = [
+        *(f"--extra-model={name}={directory}" for name, directory in (extra_models or {}).items()),
+        *extra_args,
+    ]
     with tempfile.TemporaryDirectory(prefix="rtinfer-model-server-") as log_dir:
-        yield from _run(Path(log_dir) / "server.log", model_dir, model_name, extra_args, ready_timeout_s)
+        yield from _run(Path(log_dir) / "server.log", model_dir, model_name, arguments, ready_timeout_s)
 
 
 def _run(

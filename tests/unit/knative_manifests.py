@@ -3,6 +3,8 @@ kustomizations."""
 
 from __future__ import annotations
 
+import functools
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,8 @@ from tests.unit.k8s_validation import load_yaml_documents
 ROOT = Path(__file__).resolve().parents[2]
 KNATIVE = ROOT / "deploy" / "knative"
 KUSTOMIZE_KINDS = {"Kustomization", "Component"}
+# Every kustomization meant to be applied: the default variant and the overlays.
+KUSTOMIZE_TARGETS = ["", "overlays/broker", "overlays/keda", "overlays/challenger"]
 SECRET_PLACEHOLDER = "from-a-secret"
 
 
@@ -50,6 +54,28 @@ def kustomizations() -> dict[Path, dict[str, Any]]:
     return {
         path.parent: yaml.safe_load(path.read_text()) for path in sorted(KNATIVE.rglob("kustomization.yaml"))
     }
+
+
+@functools.cache
+def _render(target: str) -> str:
+    return subprocess.run(
+        ["kubectl", "kustomize", str(KNATIVE / target)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+
+def rendered(target: str) -> list[dict[str, Any]]:
+    """The objects `kubectl kustomize deploy/knative/<target>` renders (kubectl must be on PATH)."""
+    return [body for body in yaml.safe_load_all(_render(target)) if body]
+
+
+def rendered_one(bodies: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    hits = [body for body in bodies if body["kind"] == kind and body["metadata"]["name"] == name]
+    assert len(hits) == 1, f"expected one {kind}/{name} in the rendered variant, found {len(hits)}"
+    return hits[0]
 
 
 def one(kind: str, name: str, api_group: str | None = None) -> dict[str, Any]:

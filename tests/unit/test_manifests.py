@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import importlib.util
 import shutil
-import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -398,7 +397,8 @@ def test_referenced_config_maps_and_claims_exist() -> None:
 def test_kustomizations_list_every_manifest_once() -> None:
     listed: list[Path] = []
     for folder, kustomization in km.kustomizations().items():
-        for entry in kustomization.get("resources", []) + kustomization.get("components", []):
+        patch_files = [patch["path"] for patch in kustomization.get("patches", []) if "path" in patch]
+        for entry in kustomization.get("resources", []) + kustomization.get("components", []) + patch_files:
             assert (folder / entry).exists(), f"{folder}: {entry} does not exist"
             if (folder / entry).is_file():
                 listed.append((folder / entry).resolve())
@@ -425,7 +425,7 @@ def test_images_entrypoints_and_version() -> None:
             assert args[:2] == ["sh", "-ec"] and "feast " in args[2], manifest.label
 
 
-KUSTOMIZE_TARGETS = ["", "overlays/broker", "overlays/keda"]
+KUSTOMIZE_TARGETS = km.KUSTOMIZE_TARGETS
 
 
 @pytest.mark.skipif(
@@ -433,14 +433,7 @@ KUSTOMIZE_TARGETS = ["", "overlays/broker", "overlays/keda"]
 )
 @pytest.mark.parametrize("target", KUSTOMIZE_TARGETS, ids=[t or "default" for t in KUSTOMIZE_TARGETS])
 def test_kustomize_renders_valid_namespaced_resources(target: str) -> None:
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", str(km.KNATIVE / target)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    bodies = [body for body in yaml.safe_load_all(rendered) if body]
+    bodies = km.rendered(target)
     assert bodies
     for body in bodies:
         label = f"{body['kind']}/{body['metadata']['name']}"

@@ -354,20 +354,17 @@ def test_backing_services_render_into_their_own_namespaces() -> None:
     shutil.which("kubectl") is None, reason="kubectl not on PATH: kustomize build not rendered"
 )
 @pytest.mark.parametrize(
-    "target", ["", "overlays/broker", "overlays/keda"], ids=["default", "broker", "keda"]
+    "target", km.KUSTOMIZE_TARGETS, ids=[t.split("/")[-1] or "default" for t in km.KUSTOMIZE_TARGETS]
 )
 def test_every_rendered_variant_keeps_the_model_policy_and_the_hardening(target: str) -> None:
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", str(km.KNATIVE / target)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    bodies = [body for body in yaml.safe_load_all(rendered) if body]
-    assert any(
-        b["kind"] == "NetworkPolicy" and b["metadata"]["name"] == "rtinfer-model-ingress" for b in bodies
-    )
+    bodies = km.rendered(target)
+    [policy] = [
+        b for b in bodies if b["kind"] == "NetworkPolicy" and b["metadata"]["name"] == "rtinfer-model-ingress"
+    ]
+    # Every model server of the variant (a challenger's too) is behind the model policy.
+    for service in (b for b in bodies if b["kind"] == "InferenceService"):
+        labels = km.pod_labels(service) or {}
+        assert km.selector_matches(policy["spec"]["podSelector"], labels), service["metadata"]["name"]
     for body in bodies:
         for container in (km.pod_spec(body) or {}).get("containers", []):
             for field, wanted in km.HARDENED_SECURITY_CONTEXT.items():

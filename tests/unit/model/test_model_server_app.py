@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.model.app import ModelServerApp, PortInUseError, build_server
+from rtinfer.model.synthetic import synthetic_artifact
+from services.model.app import ModelLoadError, ModelServerApp, PortInUseError, build_server
 from services.model.artifact import ArtifactError
 from services.model.repository import ReadOnlyRepository
 from services.model.settings import ModelServerSettings
@@ -30,6 +31,44 @@ def test_start_loads_the_artifact_and_builds_the_server_then_stop_unloads(artifa
     assert app.server.http_port == settings.http_port and not app.server.serve_grpc
     app.stop()
     assert not app.model.ready and app.server is None
+
+
+def test_extra_models_load_beside_the_main_one_and_unload_with_it(artifact_dir: Path, tmp_path: Path) -> None:
+    challenger_dir = synthetic_artifact(rows=1500, seed=12, num_iterations=10).save(tmp_path / "challenger")
+    settings = ModelServerSettings(
+        model_dir=artifact_dir,
+        extra_models={"fraud-challenger": challenger_dir},
+        http_port=_free_port(),
+        enable_grpc=False,
+    )
+    app = ModelServerApp(settings)
+
+    app.start()
+
+    assert [(model.name, model.ready) for model in app.models] == [
+        ("fraud", True),
+        ("fraud-challenger", True),
+    ]
+    assert app.models[0] is app.model
+    assert app.models[0].version != app.models[1].version == "synthetic-12-1500"
+    app.stop()
+    assert not any(model.ready for model in app.models)
+
+
+def test_a_missing_extra_artifact_names_its_model_and_leaves_nothing_loaded(
+    artifact_dir: Path, tmp_path: Path
+) -> None:
+    settings = ModelServerSettings(
+        model_dir=artifact_dir, extra_models={"fraud-challenger": tmp_path / "absent"}, enable_grpc=False
+    )
+    app = ModelServerApp(settings)
+
+    with pytest.raises(ModelLoadError, match="model artifact directory not found") as caught:
+        app.start()
+
+    assert caught.value.model_name == "fraud-challenger"
+    assert isinstance(caught.value, ArtifactError) and app.server is None
+    assert not app.model.ready
 
 
 def test_a_taken_port_is_refused_before_serving(artifact_dir: Path) -> None:

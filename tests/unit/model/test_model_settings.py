@@ -53,8 +53,9 @@ def test_help_lists_every_setting_with_its_env_variable(capsys: pytest.CaptureFi
         settings_from_args(["--help"])
 
     text = " ".join(capsys.readouterr().out.split())
+    flags = {"extra_models": "--extra-model NAME=DIR"}  # one model per (repeatable) flag
     for name in ModelServerSettings.model_fields:
-        assert f"--{name.replace('_', '-')}" in text
+        assert flags.get(name, f"--{name.replace('_', '-')}") in text
         assert f"RTINFER_MODEL_{name.upper()}" in text
 
 
@@ -63,3 +64,63 @@ def test_settings_are_frozen() -> None:
 
     with pytest.raises(ValidationError):
         settings.http_port = 1  # type: ignore[misc]
+
+
+def test_extra_models_from_repeated_flags_win_over_the_env_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RTINFER_MODEL_EXTRA_MODELS", '{"from-env": "artifacts/env"}')
+
+    from_env = settings_from_args(["--model-dir", "artifacts/fraud"])
+    from_flags = settings_from_args(
+        [
+            "--model-dir",
+            "artifacts/fraud",
+            "--extra-model",
+            "fraud-b=artifacts/b",
+            "--extra-model=fraud-c=c=d",
+        ]
+    )
+
+    assert from_env.extra_models == {"from-env": Path("artifacts/env")}
+    assert from_flags.extra_models == {"fraud-b": Path("artifacts/b"), "fraud-c": Path("c=d")}
+    assert list(from_flags.served_models().items()) == [
+        ("fraud", Path("artifacts/fraud")),
+        ("fraud-b", Path("artifacts/b")),
+        ("fraud-c", Path("c=d")),
+    ]
+
+
+def test_no_extra_models_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RTINFER_MODEL_EXTRA_MODELS", raising=False)
+
+    settings = settings_from_args(["--model-dir", "m"])
+
+    assert settings.extra_models == {} and settings.served_models() == {"fraud": Path("m")}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["--extra-model", "fraud=elsewhere"], "extra model 'fraud' has the main model's name"),
+        (
+            ["--model-name", "champ", "--extra-model", "champ=x"],
+            "extra model 'champ' has the main model's name",
+        ),
+        (["--extra-model", "b=x", "--extra-model", "b=y"], "model 'b' is given twice"),
+        (["--extra-model", "b"], "expected NAME=DIR, got 'b'"),
+        (["--extra-model", "=x"], "expected NAME=DIR"),
+        (["--extra-model", "a/b=x"], "model name 'a/b' cannot be an endpoint path segment"),
+    ],
+    ids=["main name", "renamed main", "twice", "no dir", "no name", "slash"],
+)
+def test_unusable_extra_models_are_validation_errors(arguments: list[str], problem: str) -> None:
+    with pytest.raises(ValidationError, match="extra_models") as caught:
+        settings_from_args(["--model-dir", "m", *arguments])
+
+    assert problem in str(caught.value)
+
+
+def test_a_clash_in_the_env_json_is_a_validation_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RTINFER_MODEL_EXTRA_MODELS", '{"fraud": "x"}')
+
+    with pytest.raises(ValidationError, match="extra model 'fraud' has the main model's name"):
+        settings_from_args(["--model-dir", "m"])
