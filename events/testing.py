@@ -37,6 +37,8 @@ from events.scoring import (
     FeatureUse,
     Neighbour,
     Prediction,
+    ShadowPrediction,
+    ShadowRole,
     TopContribution,
 )
 from events.types import EVENT_TYPES, event_type_of
@@ -97,6 +99,24 @@ predictions = st.builds(
     latency_ms=st.dictionaries(names, st.floats(min_value=0.0, allow_infinity=False), max_size=3),
     segment=st.dictionaries(names, st.text(max_size=8), max_size=3),
     explained=st.booleans(),
+)
+
+shadow_predictions = st.builds(
+    ShadowPrediction,
+    input_id=names,
+    input_source=names,
+    prediction_id=names,
+    role=st.sampled_from(ShadowRole),
+    entity=st.dictionaries(names, st.text(max_size=16), max_size=3),
+    score=probabilities,
+    decision=st.sampled_from(Decision),
+    threshold=probabilities,
+    decline_at=probabilities,
+    model_name=names,
+    model_version=names,
+    decided_by=names,
+    latency_ms=st.none() | st.floats(min_value=0.0, allow_infinity=False),
+    segment=st.dictionaries(names, st.text(max_size=8), max_size=3),
 )
 
 
@@ -265,6 +285,7 @@ def drift_reports(draw: st.DrawFn) -> DriftReport:
 PAYLOADS: dict[str, st.SearchStrategy[Any]] = {
     "dev.rtinfer.payment.authorized.v1": payments,
     "dev.rtinfer.prediction.v1": predictions,
+    "dev.rtinfer.prediction.shadow.v1": shadow_predictions,
     "dev.rtinfer.explanation.v1": explanations(),
     "dev.rtinfer.deadletter.v2": dead_letters(),
     "dev.rtinfer.label.v1": labels,
