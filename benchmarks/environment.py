@@ -80,6 +80,7 @@ class BenchEnv:
         max_records: int,
         batch_timeout_ms: int,
         neighbours_for: str = "flagged",
+        batches_in_flight: int = 1,
     ) -> ScoringSettings:
         """Scoring settings whose topics and group start with `prefix`."""
         return ScoringSettings(
@@ -98,6 +99,7 @@ class BenchEnv:
             max_records=max_records,
             batch_timeout_ms=batch_timeout_ms,
             neighbours_for=NeighboursFor(neighbours_for),
+            batches_in_flight=batches_in_flight,
             http_port=0,
         )
 

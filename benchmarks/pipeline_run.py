@@ -7,6 +7,7 @@ import asyncio
 import cProfile
 import logging
 import os
+import re
 import tempfile
 import time
 import warnings
@@ -32,13 +33,17 @@ from services.adapters.vectors.settings import VectorSettings
 from services.core.errors import DependencyError
 
 log = logging.getLogger("rtinfer.bench")
+KNOWN_VARIANT = re.compile(r"echo|naive|rtinfer(?:-all)?(?:-flight(\d+))?")
 
 
 def run_pipeline_bench(args: argparse.Namespace) -> int:
     variants = [name.strip() for name in args.variants.split(",") if name.strip()]
-    unknown = sorted(set(variants) - {"echo", "naive", "rtinfer", "rtinfer-all"})
+    unknown = sorted(name for name in variants if not KNOWN_VARIANT.fullmatch(name))
     if unknown:
-        print(f"error: unknown variants {unknown}; choose from echo, naive, rtinfer, rtinfer-all")
+        print(
+            f"error: unknown variants {unknown}; choose from echo, naive, rtinfer, rtinfer-all "
+            "(rtinfer and rtinfer-all take a suffix -flightN: N micro-batches in flight)"
+        )
         return 2
     rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
     try:
@@ -127,11 +132,15 @@ def _runners(
         elif variant == "naive":
             runners.append(NaiveRunner(env, args.protocol))
         elif args.processes == [1]:
-            # rtinfer-all: neighbours for every prediction (the 0.1 behaviour), beside `flagged`
+            # rtinfer-all: neighbours for every prediction (the 0.1 behaviour), beside `flagged`;
+            # -flightN: N micro-batches in flight (batches_in_flight)
+            flight = KNOWN_VARIANT.fullmatch(variant)
+            assert flight is not None
             runners.append(
                 ScoringRunner(
                     env, args.protocol, args.max_records, args.batch_timeout_ms,
-                    neighbours_for="all" if variant == "rtinfer-all" else "flagged", name=variant,
+                    neighbours_for="all" if variant.startswith("rtinfer-all") else "flagged", name=variant,
+                    in_flight=int(flight.group(1) or 1),
                 )
             )  # fmt: skip
         else:

@@ -160,8 +160,10 @@ class ScoringRunner:
         batch_timeout_ms: int,
         neighbours_for: str = "flagged",
         name: str = "rtinfer",
+        in_flight: int = 1,
     ) -> None:
         self.name = self.variant = name
+        self._in_flight = in_flight
         self._env = env
         self._protocol: ModelProtocol = protocol
         self._max_records = max_records
@@ -172,7 +174,12 @@ class ScoringRunner:
 
     async def start(self, topics: TopicSet) -> None:
         settings = self._env.scoring_settings(
-            topics.prefix, self._protocol, self._max_records, self._batch_timeout_ms, self._neighbours_for
+            topics.prefix,
+            self._protocol,
+            self._max_records,
+            self._batch_timeout_ms,
+            self._neighbours_for,
+            self._in_flight,
         )
         service = ScoringApp(settings, ingress="kafka")
         await service.start()

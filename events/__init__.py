@@ -47,6 +47,7 @@ from events.drift import (
 )
 from events.drift_alert import AlertMetric, DriftAlert, MonitorWindow
 from events.envelope import Event, EventError, TimeSource
+from events.fast_decode import decode_kafka_batch
 from events.http_binding import decode_http, encode_http, encode_http_batch
 from events.ids import (
     comparison_report_id,
@@ -143,11 +144,11 @@ __all__ = [
     "ReasonCode",
     "RuleClause",
     "ScoreDrift",
-    "ShadowPrediction",
-    "ShadowRole",
     "SegmentBias",
     "SegmentComparison",
     "SegmentFigures",
+    "ShadowPrediction",
+    "ShadowRole",
     "TimeSource",
     "TopContribution",
     "Truncation",
@@ -159,6 +160,7 @@ __all__ = [
     "deadletter_id",
     "decode_http",
     "decode_kafka",
+    "decode_kafka_batch",
     "drift_alert_event",
     "drift_alert_id",
     "drift_report_event",

@@ -44,7 +44,9 @@ class RuleClause(Contract):
 class PromotionRuleFigures(Contract):
     """The rule a verdict was made by (settings RTINFER_MONITOR_PROMOTION__*)."""
 
-    min_frauds: int = Field(ge=1, description="labelled frauds a verdict other than not_enough_evidence needs")
+    min_frauds: int = Field(
+        ge=1, description="labelled frauds a verdict other than not_enough_evidence needs"
+    )
     min_recall_gain: NonNegativeFloat = Field(description="recall gain at equal alert budget to promote")
     max_segment_flag_rate_increase: NonNegativeFloat = Field(
         description="largest flag-rate increase (absolute) a segment may see"
@@ -78,7 +80,9 @@ class MetricComparison(Contract):
     champion: FiniteFloat | None = None
     challenger: FiniteFloat | None = None
     difference: FiniteFloat | None = None
-    ci_low: FiniteFloat | None = Field(default=None, description="paired bootstrap interval of the difference")
+    ci_low: FiniteFloat | None = Field(
+        default=None, description="paired bootstrap interval of the difference"
+    )
     ci_high: FiniteFloat | None = None
 
 
@@ -87,7 +91,9 @@ class ComparisonCounts(Contract):
     labeled: int = Field(ge=0, description="paired inputs whose label was known at evaluation")
     positives: int = Field(ge=0, description="labelled frauds among them")
     champion_only: int = Field(ge=0, description="inputs with the champion's score and not the challenger's")
-    challenger_only: int = Field(ge=0, description="inputs with the challenger's score and not the champion's")
+    challenger_only: int = Field(
+        ge=0, description="inputs with the challenger's score and not the champion's"
+    )
     duplicates: int = Field(ge=0, description="redelivered scores, counted once (since the previous report)")
     late: int = Field(ge=0, description="scores dropped: their window was already evaluated")
 

@@ -12,6 +12,17 @@ from typing import Any
 from hypothesis import strategies as st
 
 from events.build import new_payment_event
+from events.comparison import (
+    BootstrapFigures,
+    ComparisonCounts,
+    MetricComparison,
+    ModelComparison,
+    PromotionRuleFigures,
+    PromotionVerdict,
+    RuleClause,
+    SegmentComparison,
+    Verdict,
+)
 from events.contract import Contract
 from events.deadletter_payload import DeadLetter, HttpOrigin, KafkaOrigin, OriginalHeader, Truncation
 from events.drift import (
@@ -282,6 +293,97 @@ def drift_reports(draw: st.DrawFn) -> DriftReport:
     )
 
 
+# The comparison payloads (champion and challengers).
+differences = st.floats(min_value=-1.0, max_value=1.0)
+metric_comparisons = st.builds(
+    MetricComparison,
+    champion=st.none() | probabilities,
+    challenger=st.none() | probabilities,
+    difference=st.none() | differences,
+    ci_low=st.none() | differences,
+    ci_high=st.none() | differences,
+)
+segment_comparisons = st.builds(
+    SegmentComparison,
+    count=counts,
+    champion_flag_rate=probabilities,
+    challenger_flag_rate=probabilities,
+    flag_rate_difference=differences,
+    labeled=counts,
+    positives=counts,
+    champion_recall=st.none() | probabilities,
+    challenger_recall=st.none() | probabilities,
+)
+rule_clauses = st.builds(
+    RuleClause,
+    clause=st.sampled_from(["labelled_frauds", "recall_gain", "recall_gain_ci", "segment_flag_rate"]),
+    passed=st.booleans(),
+    value=st.none() | finite_floats,
+    threshold=finite_floats,
+    segment=st.none() | names,
+    message=names,
+)
+
+
+@st.composite
+def promotion_verdicts(
+    draw: st.DrawFn, window: MonitorWindow | None = None, models: tuple[str, ...] | None = None
+) -> PromotionVerdict:
+    champion, champion_version, challenger, challenger_version = models or tuple(
+        draw(names) for _ in range(4)
+    )
+    return PromotionVerdict(
+        window=window or draw(monitor_windows()),
+        champion_name=champion,
+        champion_version=champion_version,
+        challenger_name=challenger,
+        challenger_version=challenger_version,
+        verdict=draw(st.sampled_from(list(Verdict))),
+        labeled_frauds=draw(counts),
+        recall_gain=draw(st.none() | differences),
+        recall_gain_ci_low=draw(st.none() | differences),
+        recall_gain_ci_high=draw(st.none() | differences),
+        rule=PromotionRuleFigures(
+            min_frauds=draw(st.integers(1, 1000)),
+            min_recall_gain=draw(probabilities),
+            max_segment_flag_rate_increase=draw(probabilities),
+            segment_min_count=draw(st.integers(1, 10**6)),
+        ),
+        clauses=draw(st.lists(rule_clauses, max_size=4)),
+        reasons=draw(st.lists(names, max_size=4)),
+    )
+
+
+@st.composite
+def model_comparisons(draw: st.DrawFn) -> ModelComparison:
+    window = draw(monitor_windows())
+    models = tuple(draw(names) for _ in range(4))
+    return ModelComparison(
+        window=window,
+        champion_name=models[0],
+        champion_version=models[1],
+        challenger_name=models[2],
+        challenger_version=models[3],
+        counts=draw(st.builds(ComparisonCounts, **dict.fromkeys(ComparisonCounts.model_fields, counts))),
+        alert_budget=draw(st.none() | probabilities),
+        roc_auc=draw(metric_comparisons),
+        pr_auc=draw(metric_comparisons),
+        recall_at_budget=draw(metric_comparisons),
+        recall_at_threshold=draw(metric_comparisons),
+        flag_rate=draw(metric_comparisons),
+        score_psi=draw(st.none() | non_negative),
+        bootstrap=BootstrapFigures(
+            resamples=draw(st.integers(0, 10**4)),
+            confidence=draw(st.floats(0.5, 0.99)),
+            seed=draw(st.integers(0, 2**32 - 1)),
+        ),
+        segments=draw(
+            st.dictionaries(names, st.dictionaries(names, segment_comparisons, max_size=2), max_size=2)
+        ),
+        verdict=draw(promotion_verdicts(window, models)),
+    )
+
+
 PAYLOADS: dict[str, st.SearchStrategy[Any]] = {
     "dev.rtinfer.payment.authorized.v1": payments,
     "dev.rtinfer.prediction.v1": predictions,
@@ -291,6 +393,8 @@ PAYLOADS: dict[str, st.SearchStrategy[Any]] = {
     "dev.rtinfer.label.v1": labels,
     "dev.rtinfer.drift.report.v1": drift_reports(),
     "dev.rtinfer.drift.alert.v1": drift_alerts(),
+    "dev.rtinfer.comparison.report.v1": model_comparisons(),
+    "dev.rtinfer.promotion.verdict.v1": promotion_verdicts(),
 }
 extension_names = st.from_regex(r"[a-z0-9]{1,20}", fullmatch=True).filter(
     lambda name: name not in RESERVED_NAMES

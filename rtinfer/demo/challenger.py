@@ -9,19 +9,31 @@ monitor's comparison judges both on the same labelled events.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from events import PREDICTION, ModelComparison, MonitorWindow
+from rtinfer.demo.stream import ReplayClock, StreamResult, stream_embedded
 from rtinfer.features.backfill import backfill
 from rtinfer.features.training_set import training_frame
 from rtinfer.model.train import TrainingConfig, train_from_frame
 from services.adapters.feast.settings import FeastSettings
+from services.core.monitoring.compare import PairedScores, compare_models
+from services.core.monitoring.compare_verdict import ComparedModels
+from services.core.monitoring.config import ComparisonConfig
+from services.features.settings import FeatureWriterSettings
+from services.features.state import InMemoryCardState
 from services.fraud.feast_repo import apply_definitions
 from services.model.artifact import ModelArtifact
+from services.model.inprocess import InProcessModel
+from services.scoring.settings import ChallengerSettings, ScoringSettings
 
 CHALLENGER = "fraud-challenger"
 RECENT_DAYS = 14  # the challenger learns from the last two weeks before it is trained
@@ -95,7 +107,9 @@ def stream_with_challenger(
         f"alone), then part 2 ({len(parts.second):,}) with a challenger in its shadow"
     )
     clock = ReplayClock()
-    result = asyncio.run(stream_embedded(parts.first, scoring, writer, champion, state, clock=clock, malformed=10))
+    result = asyncio.run(
+        stream_embedded(parts.first, scoring, writer, champion, state, clock=clock, malformed=10)
+    )
     model_dir = work / "challenger"
     artifact = train_challenger(history, parts, feast, model_dir, console)
     shadowed = scoring.model_copy(
@@ -111,3 +125,82 @@ def stream_with_challenger(
     result.extend(later)
     console.print(f"[green]shadow[/]: {len(later.shadows):,} shadow predictions by {CHALLENGER}")
     return result, ChallengerAct(parts, artifact)
+
+
+@dataclass(frozen=True)
+class ChallengerAct:
+    """What the demo knows after the shadow part: the split and the challenger."""
+
+    parts: StreamParts
+    artifact: ModelArtifact
+
+    def report(self, result: StreamResult, stream: pd.DataFrame, work: Path, console: Console) -> None:
+        """Champion and challenger on the second part's labelled payments: one comparison per day
+        and one over the whole part (the verdict), as the monitor computes them."""
+        from rtinfer.monitor.compare_render import comparison_table, plot_comparisons, print_verdict
+
+        paired = paired_frame(result, stream, self.parts.split_at)
+        if paired.empty:
+            console.print("[yellow]no shadow predictions to compare[/]")
+            return
+        config = ComparisonConfig(champion="fraud", challengers=(CHALLENGER,), window_sizes_s=(86400,))
+        days = [group for _, group in paired.groupby(paired["time"].dt.floor("D"))]
+        daily = [_compare(day, config, 86400) for day in days]
+        size = int((paired["time"].max().ceil("D") - self.parts.split_at).total_seconds())
+        whole = _compare(paired, config, size, start=self.parts.split_at)
+        console.print(comparison_table([*daily, whole]))
+        print_verdict(console, whole)
+        path = plot_comparisons(daily, work / "comparison.png")
+        console.print(
+            f"[green]comparison[/]: {len(paired):,} payments scored by both, {int(paired['label'].sum())} "
+            f"labelled frauds; plot written to {path}"
+        )
+
+
+def paired_frame(result: StreamResult, stream: pd.DataFrame, since: datetime) -> pd.DataFrame:
+    """One row per input of the shadow part with both scores, thresholds, label and segments."""
+    shadows = {event.data.input_id: event.data for event in result.shadows}
+    labels = dict(zip(stream["payment_id"], stream["is_fraud"], strict=True))
+    rows: list[dict[str, Any]] = []
+    for event in result.predictions:
+        if event.type != PREDICTION or event.time < since:
+            continue
+        prediction, shadow = event.data, shadows.get(event.data.input_id)
+        if shadow is None or prediction.input_id not in labels:
+            continue
+        rows.append(
+            {
+                "time": pd.Timestamp(event.time),
+                "champion": prediction.score,
+                "champion_threshold": prediction.threshold,
+                "champion_version": prediction.model_version,
+                "challenger": shadow.score,
+                "challenger_threshold": shadow.threshold,
+                "challenger_version": shadow.model_version,
+                "label": int(labels[prediction.input_id]),
+                "country": prediction.segment.get("country", ""),
+                "card_type": prediction.segment.get("card_type", ""),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _compare(
+    frame: pd.DataFrame, config: ComparisonConfig, size_s: int, start: datetime | None = None
+) -> ModelComparison:
+    begin = start or frame["time"].min().floor("D").to_pydatetime()
+    window = MonitorWindow(start=begin, end=begin + timedelta(seconds=size_s), size_s=size_s)
+    paired = PairedScores.of(
+        frame["champion"].to_numpy(),
+        frame["challenger"].to_numpy(),
+        champion_threshold=frame["champion_threshold"].to_numpy(),
+        challenger_threshold=frame["challenger_threshold"].to_numpy(),
+        label=frame["label"].to_numpy(np.int8),
+        segments={name: frame[name].to_numpy() for name in config.segment_attributes},
+    )
+    models = ComparedModels(
+        window,
+        ("fraud", str(frame["champion_version"].iloc[0])),
+        (CHALLENGER, str(frame["challenger_version"].iloc[0])),
+    )
+    return compare_models(paired, models, config)

@@ -13,12 +13,10 @@ redelivered events change nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
 import orjson
 
 from events import (
@@ -36,7 +34,8 @@ from events import (
     promotion_verdict_event,
 )
 from events.wire import STRUCTURED_CONTENT_TYPE, structured_json
-from services.core.monitoring.compare import PairedScores, StreamCounts, compare_models
+from services.core.monitoring.compare import StreamCounts, compare_models
+from services.core.monitoring.compare_inputs import ScoredInput, pair_up
 from services.core.monitoring.compare_verdict import ComparedModels
 from services.core.monitoring.config import ComparisonConfig
 from services.core.monitoring.report import monitor_window
@@ -44,10 +43,7 @@ from services.core.monitoring.window import LATE, windows_of
 
 STATE_VERSION = 1
 DUPLICATE = "duplicate"
-UNKNOWN_VERSION = "unknown"
 _STRUCTURED = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
-
-Score = tuple[str, float, bool]  # (model version, score, score >= the model's own threshold)
 
 
 class CompareObserved(StrEnum):
@@ -64,64 +60,6 @@ class CompareObserved(StrEnum):
 
 class ComparisonStateMismatch(ValueError):
     """A saved state compares other models or other window sizes."""
-
-
-@dataclass(slots=True)
-class ScoredInput:
-    """Every score one input got, and its label once known."""
-
-    time_s: float  # the deciding prediction's time, or the first shadow's until it arrives
-    segment: dict[str, str]
-    decided: bool = False
-    decider: tuple[str, str, float, bool] | None = None  # (model name, *Score)
-    shadows: dict[str, Score] = field(default_factory=dict)  # "role:name" -> Score
-    label: int | None = None
-    label_time_s: float | None = None
-
-    def champion_score(self, champion: str) -> Score | None:
-        shadow = self.shadows.get(f"{ShadowRole.CHAMPION.value}:{champion}")
-        if shadow is not None:
-            return shadow
-        if self.decider is not None and self.decider[0] == champion and not self._canary():
-            return self.decider[1:]
-        return None
-
-    def challenger_score(self, challenger: str, champion: str) -> Score | None:
-        shadow = self.shadows.get(f"{ShadowRole.CHALLENGER.value}:{challenger}")
-        if shadow is not None:
-            return shadow
-        decider = self.decider
-        if decider is not None and decider[0] == challenger and (self._canary() or challenger != champion):
-            return decider[1:]
-        return None
-
-    def _canary(self) -> bool:
-        role = f"{ShadowRole.CHAMPION.value}:"
-        return any(key.startswith(role) for key in self.shadows)
-
-    def to_row(self) -> list[Any]:
-        return [
-            self.time_s,
-            self.segment,
-            self.decided,
-            self.decider,
-            self.shadows,
-            self.label,
-            self.label_time_s,
-        ]
-
-    @classmethod
-    def from_row(cls, row: list[Any]) -> ScoredInput:
-        time_s, segment, decided, decider, shadows, label, label_time_s = row
-        return cls(
-            time_s,
-            dict(segment),
-            bool(decided),
-            None if decider is None else (decider[0], decider[1], float(decider[2]), bool(decider[3])),
-            {key: (score[0], float(score[1]), bool(score[2])) for key, score in shadows.items()},
-            label,
-            label_time_s,
-        )
 
 
 class Comparison:
@@ -175,7 +113,7 @@ class Comparison:
             return self._duplicate(time_s)
         flagged = prediction.score >= prediction.threshold
         scored.decider = (name, prediction.model_version, prediction.score, flagged)
-        scored.time_s, scored.decided = time_s, True
+        scored.time_s = time_s
         self.last_prediction_clock_s = self._clock().timestamp()
         if self.watermark_s is None or time_s > self.watermark_s:
             self.watermark_s = time_s
@@ -280,30 +218,18 @@ class Comparison:
         dropped: Mapping[str, int],
     ) -> None:
         champion = self.config.champion
-        pairs: list[tuple[Score, Score, ScoredInput]] = []
-        champion_only = challenger_only = 0
-        versions: tuple[set[str], set[str]] = (set(), set())
-        for scored in members:
-            ours, theirs = scored.champion_score(champion), scored.challenger_score(challenger, champion)
-            if ours is not None:
-                versions[0].add(ours[0])
-            if theirs is not None:
-                versions[1].add(theirs[0])
-            if ours is not None and theirs is not None:
-                pairs.append((ours, theirs, scored))
-            elif ours is not None:
-                champion_only += 1
-            elif theirs is not None:
-                challenger_only += 1
-        if not (pairs or champion_only or challenger_only):
+        pairing = pair_up(members, champion, challenger, self.config.segment_attributes)
+        if pairing.empty:
             return
         models = ComparedModels(
             window=monitor_window(start, size),
-            champion=(champion, ",".join(sorted(versions[0])) or UNKNOWN_VERSION),
-            challenger=(challenger, ",".join(sorted(versions[1])) or UNKNOWN_VERSION),
+            champion=(champion, pairing.champion_version),
+            challenger=(challenger, pairing.challenger_version),
         )
-        counts = StreamCounts(champion_only, challenger_only, dropped.get(DUPLICATE, 0), dropped.get(LATE, 0))
-        report = compare_models(_columns(pairs, self.config.segment_attributes), models, self.config, counts)
+        counts = StreamCounts(
+            pairing.champion_only, pairing.challenger_only, dropped.get(DUPLICATE, 0), dropped.get(LATE, 0)
+        )
+        report = compare_models(pairing.paired, models, self.config, counts)
         report_event = comparison_report_event(report, source=self.source)
         self.outbox.extend([report_event, promotion_verdict_event(report_event, source=self.source)])
 
@@ -346,23 +272,6 @@ class Comparison:
         comparison.evicted = int(state["evicted"])
         comparison.outbox = [_event_from_state(saved_event) for saved_event in state["outbox"]]
         return comparison
-
-
-def _columns(pairs: list[tuple[Score, Score, ScoredInput]], attributes: tuple[str, ...]) -> PairedScores:
-    def label(scored: ScoredInput) -> int:
-        return -1 if scored.label is None else scored.label
-
-    return PairedScores(
-        champion=np.array([ours[1] for ours, _, _ in pairs], dtype=np.float64),
-        challenger=np.array([theirs[1] for _, theirs, _ in pairs], dtype=np.float64),
-        champion_flagged=np.array([ours[2] for ours, _, _ in pairs], dtype=bool),
-        challenger_flagged=np.array([theirs[2] for _, theirs, _ in pairs], dtype=bool),
-        label=np.array([label(scored) for _, _, scored in pairs], dtype=np.int8),
-        segments={
-            name: np.array([scored.segment.get(name, "") for _, _, scored in pairs], dtype=np.str_)
-            for name in attributes
-        },
-    )
 
 
 def _event_from_state(saved: Any) -> Event[Any]:
