@@ -108,7 +108,7 @@ class ScoringSettings(BaseSettings):
     max_records: int = Field(default=256, ge=1, description="records per micro-batch")
     batch_timeout_ms: int = Field(default=20, ge=1, description="max wait to fill a micro-batch")
     batches_in_flight: int = Field(
-        default=1,
+        default=4,
         ge=1,
         le=16,
         description="micro-batches scored at once: a poll takes up to max_records x this many records and "
