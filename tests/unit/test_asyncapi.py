@@ -116,7 +116,9 @@ def test_operations_and_messages_have_ids() -> None:
         for action in ("publish", "subscribe")
         if action in channel
     ]
-    assert len(operation_ids) == len(set(operation_ids)) == 7  # payments in; predictions, shadow predictions, explanations, dlq out; features in, dlq out
+    assert (
+        len(operation_ids) == len(set(operation_ids)) == 7
+    )  # payments in; predictions, shadow predictions, explanations, dlq out; features in, dlq out
     assert document["channels"]["scoring-payments"]["publish"]["operationId"] == "scoringPaymentsReceive"
     assert (
         document["channels"]["scoring-payments.dlq"]["subscribe"]["operationId"] == "scoringPaymentsDlqSend"
