@@ -9,7 +9,6 @@ monitor's comparison judges both on the same labelled events.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from events import PREDICTION, ModelComparison, MonitorWindow
-from rtinfer.demo.stream import ReplayClock, StreamResult, stream_embedded
+from rtinfer.demo.stream import ReplayClock, StreamResult, run_sync, stream_embedded
 from rtinfer.features.backfill import backfill
 from rtinfer.features.training_set import training_frame
 from rtinfer.model.train import TrainingConfig, train_from_frame
@@ -108,7 +107,7 @@ def stream_with_challenger(
         f"alone), then part 2 ({len(parts.second):,}) with a challenger in its shadow"
     )
     clock = ReplayClock()
-    result = asyncio.run(
+    result = run_sync(
         stream_embedded(parts.first, scoring, writer, champion, state, clock=clock, malformed=10)
     )
     model_dir = work / "challenger"
@@ -117,7 +116,7 @@ def stream_with_challenger(
         update={"challengers": [ChallengerSettings(name=CHALLENGER, model_dir=model_dir)]}
     )
     challenger = InProcessModel(artifact, model_name=CHALLENGER)
-    later = asyncio.run(
+    later = run_sync(
         stream_embedded(
             parts.second, shadowed, writer, champion, state, clock=clock, malformed=10,
             challengers={CHALLENGER: challenger},

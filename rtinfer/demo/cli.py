@@ -43,6 +43,7 @@ def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from rtinfer.demo import prepare, report
+    from rtinfer.demo.stream import run_sync
     from services.adapters.feast.settings import FeastSettings
     from services.adapters.vectors.settings import VectorSettings
 
@@ -67,14 +68,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.stack == "native":
         from rtinfer.demo.native import stream_native
 
-        result = asyncio.run(stream_native(stream, history, frame, work, artifact, console))
+        result = run_sync(stream_native(stream, history, frame, work, artifact, console))
     else:
         asyncio.run(prepare.prepare_vectors(history, frame, feast, artifact, vectors, console))
         from rtinfer.demo.stream import embedded_settings, seeded_state, stream_embedded
         from services.model.inprocess import InProcessModel
 
         scoring, writer = embedded_settings(feast, vectors, work / "model")
-        state = asyncio.run(seeded_state(history))
+        state = run_sync(seeded_state(history))
         if args.drift == "new-pattern":
             from rtinfer.demo.challenger import stream_with_challenger
 
@@ -82,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
                 stream, history, feast, scoring, writer, InProcessModel(artifact), state, work, console
             )
         else:
-            result = asyncio.run(stream_embedded(stream, scoring, writer, InProcessModel(artifact), state))
+            result = run_sync(stream_embedded(stream, scoring, writer, InProcessModel(artifact), state))
     report.summary(result, stream, console)
     report.render_explanations(result, stream, console)
     from rtinfer.demo.monitoring import monitor_reports
