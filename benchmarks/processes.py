@@ -9,7 +9,6 @@ SIGTERM (each finishes its batch in flight and commits). Their CPU is sampled as
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import signal
@@ -21,8 +20,6 @@ from typing import Any
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
-from pydantic import BaseModel, SecretStr
-from pydantic_core import to_jsonable_python
 
 from benchmarks.cpu import CpuSampler
 from benchmarks.environment import BenchEnv
@@ -32,6 +29,7 @@ from benchmarks.scaling import process_names
 from rtinfer.model.launcher import free_port
 from services.adapters.kafka.settings import KafkaSettings
 from services.adapters.kserve.client import Protocol as ModelProtocol
+from services.adapters.settings_help import settings_env
 from services.scoring.settings import ScoringSettings
 
 log = logging.getLogger("rtinfer.bench")
@@ -41,29 +39,6 @@ SETTLE_TIMEOUT_S = 60.0
 
 class ScoringProcessError(RuntimeError):
     """A scoring process exited or never became ready; the message quotes its log."""
-
-
-def settings_env(settings: ScoringSettings) -> dict[str, str]:
-    """The settings as RTINFER_SCORING_* variables (nested with __), as a deployment sets them."""
-    flat: dict[str, str] = {}
-
-    def walk(prefix: str, model: BaseModel) -> None:
-        for name in type(model).model_fields:
-            value: Any = getattr(model, name)
-            key = f"{prefix}{name.upper()}"
-            if isinstance(value, BaseModel):
-                walk(f"{key}__", value)
-            elif value is None:
-                continue
-            elif isinstance(value, SecretStr):
-                flat[key] = value.get_secret_value()
-            elif isinstance(value, dict | list | tuple):
-                flat[key] = json.dumps(to_jsonable_python(value))
-            else:
-                flat[key] = str(value)
-
-    walk("RTINFER_SCORING_", settings)
-    return flat
 
 
 class ProcessRunner:

@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, SecretStr
+from pydantic_core import to_jsonable_python
 from pydantic_settings import BaseSettings
+
+
+def settings_env(settings: BaseSettings) -> dict[str, str]:
+    """`settings` as the environment variables that rebuild them (prefix and nesting delimiter of
+    its class; lists, dicts and nested models in lists as JSON), as a deployment sets them."""
+    config = type(settings).model_config
+    delimiter = str(config.get("env_nested_delimiter") or "__")
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, model: BaseModel) -> None:
+        for name in type(model).model_fields:
+            value: Any = getattr(model, name)
+            key = f"{prefix}{name.upper()}"
+            if isinstance(value, BaseModel):
+                walk(f"{key}{delimiter}", value)
+            elif value is None:
+                continue
+            elif isinstance(value, SecretStr):
+                flat[key] = value.get_secret_value()
+            elif isinstance(value, dict | list | tuple):
+                flat[key] = json.dumps(to_jsonable_python(value))
+            else:
+                flat[key] = str(value)
+
+    walk(str(config.get("env_prefix", "")).upper(), settings)
+    return flat
 
 
 def describe_settings(settings_class: type[BaseSettings]) -> str:

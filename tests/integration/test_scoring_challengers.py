@@ -48,6 +48,37 @@ def _events(records: list) -> list:  # type: ignore[type-arg]
     return events
 
 
+async def _challenger_settings(
+    env: ScoringEnv,
+    suffix: str,
+    champion_url: str,
+    challengers: list[ChallengerSettings],
+    **overrides: object,
+) -> ScoringSettings:
+    """Settings with these challengers and the champion at `champion_url`; their topics created."""
+    base = env.settings(suffix)
+    settings = base.model_copy(
+        update={
+            "model": base.model.model_copy(update={"target": champion_url}),
+            "challengers": challengers,
+            # Completeness is the point here, not the wait: a busy test machine can hold a
+            # healthy challenger's answer past the default 0.25 s.
+            "shadow_wait_s": 2.0,
+            **overrides,
+        }
+    )
+    topics = settings.topics
+    await create_topics(
+        env.kafka.bootstrap,
+        topics.payments,
+        topics.predictions,
+        topics.explanations,
+        topics.dlq,
+        topics.shadow_predictions,
+    )
+    return settings
+
+
 def _challenger(env: ScoringEnv, directory: Path, seed: int, iterations: int) -> str:
     assert env.training is not None
     artifact = train_from_frame(env.training, TrainingConfig(seed=seed, num_iterations=iterations)).artifact
@@ -68,28 +99,16 @@ async def test_shadow_scores_for_every_input_and_a_stopped_challenger_costs_noth
         running_model_server(env.model_dir, extra_models={"fraud-near": tmp_path / "near"}) as server,
         running_model_server(tmp_path / "far", model_name="fraud-far") as far,
     ):
-        base = env.settings("challengers")
-        settings = base.model_copy(
-            update={
-                "model": base.model.model_copy(update={"target": server.rest_url}),
-                "challengers": [
-                    ChallengerSettings(name="fraud-near", model_dir=tmp_path / "near"),
-                    ChallengerSettings(name="fraud-far", url=far.rest_url, timeout_s=0.3),
-                ],
-                # Completeness is the point here, not the wait: a busy test machine can hold a
-                # healthy challenger's answer past the default 0.25 s.
-                "shadow_wait_s": 2.0,
-            }
+        settings = await _challenger_settings(
+            env,
+            "challengers",
+            server.rest_url,
+            [
+                ChallengerSettings(name="fraud-near", model_dir=tmp_path / "near"),
+                ChallengerSettings(name="fraud-far", url=far.rest_url, timeout_s=0.3),
+            ],
         )
         topics = settings.topics
-        await create_topics(
-            kafka.bootstrap,
-            topics.payments,
-            topics.predictions,
-            topics.explanations,
-            topics.dlq,
-            topics.shadow_predictions,
-        )
         async with running(settings):
             assert (await produce_records(first, kafka=kafka, topic=topics.payments)).acknowledged == 3000
             await wait_caught_up(kafka.bootstrap, settings.group_id, topics.payments, timeout_s=180)
@@ -139,24 +158,14 @@ async def test_canary_share_by_card_on_the_real_stack(env: ScoringEnv, tmp_path:
     kafka = KafkaSettings(bootstrap=env.kafka.bootstrap)
     records = list(payment_records(env.payments.iloc[:3000], "/tests/canary"))
     with running_model_server(env.model_dir, extra_models={"fraud-next": tmp_path / "next"}) as server:
-        base = env.settings("canary")
-        settings = base.model_copy(
-            update={
-                "model": base.model.model_copy(update={"target": server.rest_url}),
-                "challengers": [ChallengerSettings(name="fraud-next", model_dir=tmp_path / "next")],
-                "canary_share": 0.3,
-                "shadow_wait_s": 2.0,
-            }
+        settings = await _challenger_settings(
+            env,
+            "canary",
+            server.rest_url,
+            [ChallengerSettings(name="fraud-next", model_dir=tmp_path / "next")],
+            canary_share=0.3,
         )
         topics = settings.topics
-        await create_topics(
-            kafka.bootstrap,
-            topics.payments,
-            topics.predictions,
-            topics.explanations,
-            topics.dlq,
-            topics.shadow_predictions,
-        )
         async with running(settings):
             await produce_records(records, kafka=kafka, topic=topics.payments)
             await wait_caught_up(kafka.bootstrap, settings.group_id, topics.payments, timeout_s=180)

@@ -13,8 +13,9 @@ from benchmarks.cpu import CpuSampler
 from benchmarks.phases import PhaseResult
 from benchmarks.pipeline import add_arguments
 from benchmarks.pipeline_report import baseline, cpu_columns, scaling_cells
-from benchmarks.processes import group_settled, settings_env
+from benchmarks.processes import group_settled
 from benchmarks.scaling import process_counts, scaling_rows, topic_partitions
+from services.adapters.settings_help import settings_env
 from services.scoring.settings import ScoringSettings, Topics
 
 pytestmark = pytest.mark.unit
