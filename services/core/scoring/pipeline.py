@@ -135,6 +135,8 @@ class ScoringPipeline:
     ) -> None:
         self.policy = policy
         self.challengers = challengers or ChallengerPolicy()
+        # Looked up per canary row and per shadow: by name once, not by a scan each time.
+        self._challengers_by_name = {c.model.name: c for c in self.challengers.challengers}
         self.model_info = model_info
         self._features = features
         self._model = model
@@ -259,10 +261,7 @@ class ScoringPipeline:
         return [canary_side(str(getattr(item.event.data, key, "")), share) for item, _ in keep]
 
     def _challenger(self, name: str) -> Challenger:
-        for challenger in self.challengers.challengers:
-            if challenger.model.name == name:
-                return challenger
-        raise KeyError(name)
+        return self._challengers_by_name[name]
 
     async def _enrich(self, items: Sequence[ScoringItem], result: BatchResult) -> list[EnrichedRow | None]:
         keys = self.policy.entity_keys
