@@ -17,33 +17,28 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import orjson
-
 from events import (
     LABEL,
     PREDICTION,
     SHADOW_PREDICTION,
-    Decoded,
     Event,
     Label,
     Prediction,
     ShadowPrediction,
     ShadowRole,
     comparison_report_event,
-    decode_kafka,
     promotion_verdict_event,
 )
-from events.wire import STRUCTURED_CONTENT_TYPE, structured_json
 from services.core.monitoring.compare import StreamCounts, compare_models
 from services.core.monitoring.compare_inputs import ScoredInput, pair_up
 from services.core.monitoring.compare_verdict import ComparedModels
 from services.core.monitoring.config import ComparisonConfig
+from services.core.monitoring.outbox import outbox_from_state, outbox_state
 from services.core.monitoring.report import monitor_window
 from services.core.monitoring.window import LATE, windows_of
 
 STATE_VERSION = 1
 DUPLICATE = "duplicate"
-_STRUCTURED = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
 
 
 class CompareObserved(StrEnum):
@@ -247,7 +242,7 @@ class Comparison:
             "windows": sorted([size, start] for size, start in self.windows),
             "dropped": [[size, counts] for size, counts in self.dropped.items()],
             "evicted": self.evicted,
-            "outbox": [orjson.loads(structured_json(event)) for event in self.outbox],
+            "outbox": outbox_state(self.outbox),
         }
 
     @classmethod
@@ -270,12 +265,5 @@ class Comparison:
         comparison.windows = {(int(size), int(start)) for size, start in state["windows"]}
         comparison.dropped = {int(size): dict(counts) for size, counts in state["dropped"]}
         comparison.evicted = int(state["evicted"])
-        comparison.outbox = [_event_from_state(saved_event) for saved_event in state["outbox"]]
+        comparison.outbox = outbox_from_state(state["outbox"], ComparisonStateMismatch)
         return comparison
-
-
-def _event_from_state(saved: Any) -> Event[Any]:
-    decoded = decode_kafka(None, orjson.dumps(saved), _STRUCTURED, max_bytes=2**24)
-    if not isinstance(decoded, Decoded):
-        raise ComparisonStateMismatch(f"a saved outbox event does not decode: {decoded.message}")
-    return decoded.event

@@ -12,31 +12,26 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import orjson
-
 from events import (
     EXPLANATION,
     LABEL,
     PREDICTION,
     Decision,
-    Decoded,
     Event,
     Explanation,
     Label,
     Prediction,
-    decode_kafka,
     drift_alert_event,
     drift_report_event,
 )
-from events.wire import STRUCTURED_CONTENT_TYPE, structured_json
 from services.core.monitoring.alerts import find_alerts
 from services.core.monitoring.config import MonitorConfig
+from services.core.monitoring.outbox import outbox_from_state, outbox_state
 from services.core.monitoring.outcomes import LabelJoin, Outcome
 from services.core.monitoring.report import ModelReference, build_report
 from services.core.monitoring.window import LATE, OTHER_MODEL, WindowAggregate, windows_of
 
 STATE_VERSION = 1
-_STRUCTURED = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
 
 
 class Observed(StrEnum):
@@ -207,7 +202,7 @@ class Monitor:
             "windows": [window.to_state() for window in self.windows.values()],
             "dropped": [[size, counts] for size, counts in self.dropped.items()],
             "labels": self.labels.to_state(),
-            "outbox": [orjson.loads(structured_json(event)) for event in self.outbox],
+            "outbox": outbox_state(self.outbox),
         }
 
     @classmethod
@@ -239,12 +234,5 @@ class Monitor:
         monitor.labels = LabelJoin.from_state(
             state["labels"], config.label_store_max, config.pending_labels_max
         )
-        monitor.outbox = [_event_from_state(saved) for saved in state["outbox"]]
+        monitor.outbox = outbox_from_state(state["outbox"], StateMismatchError)
         return monitor
-
-
-def _event_from_state(saved: Any) -> Event[Any]:
-    decoded = decode_kafka(None, orjson.dumps(saved), _STRUCTURED, max_bytes=2**24)
-    if not isinstance(decoded, Decoded):
-        raise StateMismatchError(f"a saved outbox event does not decode: {decoded.message}")
-    return decoded.event
